@@ -1,0 +1,57 @@
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+
+/** Where the bundled demo COGs live; allowed by default so that `npm start` works out of the box. */
+export const DEMO_DATA_DIR = fileURLToPath(new URL('../../../test/fixtures/cog/', import.meta.url));
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** URL or path prefixes the `url` parameter may name. Anything else is 403. */
+  sourceAllowlist: string[];
+  /** Allow http(s) sources that resolve to private, loopback or link-local addresses. */
+  allowPrivateAddresses: boolean;
+  /** Byte limit of the decoded-block cache; 0 disables it (the benchmark's cold mode). */
+  blockCacheBytes: number;
+  /** Byte limit of the cache of raw header bytes and parsed COG headers. */
+  headerCacheBytes: number;
+  /** Cache-Control of tile responses. */
+  tileCacheControl: string;
+  /** Worker threads in the CPU pool. */
+  workers: number;
+  /** S3 settings for s3:// sources (credentials come from the default AWS chain). */
+  s3: { region?: string; endpoint?: string; forcePathStyle: boolean };
+  /** Timeout in ms of one upstream read. */
+  upstreamTimeoutMs: number;
+}
+
+const int = (v: string | undefined, fallback: number) => {
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`invalid number in environment: ${v}`);
+  return Math.floor(n);
+};
+const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const bool = (v: string | undefined) => v === '1' || v === 'true' || v === 'yes';
+
+/** Builds the configuration from the environment, with overrides (tests and library users pass these). */
+export function loadConfig(overrides: Partial<ServerConfig> = {}, env = process.env): ServerConfig {
+  const allowlist = list(env.SOURCE_ALLOWLIST);
+  return {
+    host: env.HOST ?? '127.0.0.1',
+    port: int(env.PORT, 8000),
+    sourceAllowlist: allowlist.length > 0 ? allowlist : [DEMO_DATA_DIR, 'https://', 's3://'],
+    allowPrivateAddresses: bool(env.ALLOW_PRIVATE_ADDRESSES),
+    blockCacheBytes: int(env.BLOCK_CACHE_BYTES, 256 * 1024 * 1024),
+    headerCacheBytes: int(env.HEADER_CACHE_BYTES, 32 * 1024 * 1024),
+    tileCacheControl: env.TILE_CACHE_CONTROL ?? 'public, max-age=3600',
+    workers: int(env.WORKERS, availableParallelism()),
+    s3: {
+      region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+      endpoint: env.S3_ENDPOINT,
+      forcePathStyle: bool(env.S3_FORCE_PATH_STYLE) || env.S3_ENDPOINT !== undefined,
+    },
+    upstreamTimeoutMs: int(env.UPSTREAM_TIMEOUT_MS, 15000),
+    ...overrides,
+  };
+}
