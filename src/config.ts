@@ -1,8 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
-
-/** Where the bundled demo COGs live; allowed by default so that `npm start` works out of the box. */
-export const DEMO_DATA_DIR = fileURLToPath(new URL('../../../test/fixtures/cog/', import.meta.url));
+import { DEMO_DATA_DIR } from './paths.js';
 
 export interface ServerConfig {
   host: string;
