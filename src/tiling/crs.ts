@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import proj4 from 'proj4';
+
+/**
+ * Coordinate reference systems: EPSG codes resolved to proj4 definitions from the epsg-index package
+ * (one small JSON file per code, read on first use), and cached transforms from Web Mercator.
+ */
+export interface Crs {
+  /** EPSG code, when the GeoTIFF declares one. */
+  code?: number;
+  proj4: string;
+  /** Geographic (degrees) rather than projected. */
+  geographic: boolean;
+}
+
+export const WEB_MERCATOR: Crs = { code: 3857, proj4: 'EPSG:3857', geographic: false };
+export const WGS84: Crs = { code: 4326, proj4: 'EPSG:4326', geographic: true };
+
+const epsgDir = join(dirname(createRequire(import.meta.url).resolve('epsg-index/all.json')), 's');
+const definitions = new Map<number, Crs | undefined>([
+  [3857, WEB_MERCATOR],
+  [900913, WEB_MERCATOR],
+  [4326, WGS84],
+]);
+
+/** The CRS of an EPSG code, or undefined when the code is unknown. */
+export function crsFromEpsg(code: number): Crs | undefined {
+  if (!definitions.has(code)) {
+    let crs: Crs | undefined;
+    try {
+      const entry = JSON.parse(readFileSync(join(epsgDir, `${Math.trunc(code)}.json`), 'utf8'));
+      if (typeof entry.proj4 === 'string' && entry.proj4.length > 0) {
+        crs = { code, proj4: entry.proj4, geographic: entry.proj4.includes('+proj=longlat') };
+      }
+    } catch {
+      crs = undefined;
+    }
+    definitions.set(code, crs);
+  }
+  return definitions.get(code);
+}
+
+export type PointTransform = (x: number, y: number) => [number, number];
+
+const transforms = new Map<string, { forward: PointTransform; inverse: PointTransform }>();
+
+/** Transforms between two CRSs (forward: from -> to), built once per pair. */
+export function transformBetween(from: Crs, to: Crs): { forward: PointTransform; inverse: PointTransform } {
+  const key = `${from.proj4}|${to.proj4}`;
+  let t = transforms.get(key);
+  if (!t) {
+    const converter = proj4(from.proj4, to.proj4);
+    t = {
+      forward: (x, y) => converter.forward([x, y]) as [number, number],
+      inverse: (x, y) => converter.inverse([x, y]) as [number, number],
+    };
+    transforms.set(key, t);
+  }
+  return t;
+}
+
+export function sameCrs(a: Crs, b: Crs): boolean {
+  return a.proj4 === b.proj4 || (a.code !== undefined && a.code === b.code);
+}
