@@ -1,0 +1,76 @@
+import { open, stat } from 'node:fs/promises';
+import { HttpError, badGateway, forbidden, notFound } from '../server/errors.js';
+import type { ByteRange, ByteSource, SourceStats } from './byte-source.js';
+import { RangeReader, type RangeReaderOptions } from './range-reader.js';
+
+/** A local file. `path` must already be allowlist-checked and symlink-resolved (see openSource). */
+export class FileSource implements ByteSource {
+  private readonly reader: RangeReader;
+
+  constructor(
+    readonly url: string,
+    options?: RangeReaderOptions,
+  ) {
+    this.reader = new RangeReader((offset, length, signal) => this.readUpstream(offset, length, signal), options);
+  }
+
+  get stats(): Readonly<SourceStats> {
+    return this.reader.stats;
+  }
+
+  async size(): Promise<number> {
+    try {
+      const info = await stat(this.url);
+      if (!info.isFile()) throw notFound(`not found (not a file): ${this.url}`);
+      return info.size;
+    } catch (error) {
+      throw this.toHttpError(error);
+    }
+  }
+
+  read(range: ByteRange, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.reader.read(range, signal);
+  }
+
+  readRanges(ranges: ByteRange[], signal?: AbortSignal): Promise<Uint8Array[]> {
+    return this.reader.readRanges(ranges, signal);
+  }
+
+  // The file is opened per read rather than held open: cached sources then own no descriptors,
+  // and eviction from the source cache needs no cleanup.
+  private async readUpstream(offset: number, length: number, signal: AbortSignal): Promise<Uint8Array> {
+    let handle;
+    try {
+      handle = await open(this.url, 'r');
+      const buffer = new Uint8Array(length);
+      let filled = 0;
+      while (filled < length) {
+        signal.throwIfAborted();
+        const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + filled);
+        if (bytesRead === 0) break; // end of file
+        filled += bytesRead;
+      }
+      return filled === length ? buffer : buffer.slice(0, filled);
+    } catch (error) {
+      throw signal.aborted ? signal.reason : this.toHttpError(error);
+    } finally {
+      await handle?.close();
+    }
+  }
+
+  private toHttpError(error: unknown): unknown {
+    if (error instanceof HttpError) return error;
+    switch ((error as NodeJS.ErrnoException).code) {
+      case 'ENOENT':
+      case 'ENOTDIR':
+        return notFound(`not found: ${this.url}`);
+      case 'EISDIR':
+        return notFound(`not found (not a file): ${this.url}`);
+      case 'EACCES':
+      case 'EPERM':
+        return forbidden(`permission denied: ${this.url}`);
+      default:
+        return badGateway(`cannot read ${this.url}: ${(error as Error).message}`);
+    }
+  }
+}

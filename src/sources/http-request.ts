@@ -1,0 +1,76 @@
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { HttpError, badGateway, forbidden } from '../server/errors.js';
+import { isUrlAllowed } from './allowlist.js';
+import { assertPublicHost, publicOnlyLookup } from './private-address.js';
+import { redactUrl } from './redact.js';
+
+export const MAX_REDIRECTS = 3;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+// Keep-alive matters: a COG tile costs a few range reads against the same host.
+const agents = {
+  'http:': new http.Agent({ keepAlive: true }),
+  'https:': new https.Agent({ keepAlive: true }),
+};
+
+export interface UpstreamRequest {
+  method: 'GET' | 'HEAD';
+  headers: Record<string, string>;
+  signal: AbortSignal;
+  /** Redirect targets must be in it too. */
+  allowlist: string[];
+  allowPrivateAddresses: boolean;
+}
+
+/**
+ * Sends the request and follows at most MAX_REDIRECTS redirects, each target re-checked against
+ * the allowlist and the address rules. Returns the final response with its body unread.
+ */
+export async function requestFollowingRedirects(start: URL, request: UpstreamRequest): Promise<IncomingMessage> {
+  let url = start;
+  for (let hop = 0; ; hop++) {
+    const response = await send(url, request);
+    const location = response.headers.location;
+    if (!REDIRECT_STATUSES.has(response.statusCode ?? 0) || !location) return response;
+    response.resume(); // discard the redirect body so the socket can be reused
+    if (hop === MAX_REDIRECTS) throw badGateway(`too many redirects (more than ${MAX_REDIRECTS}): ${redactUrl(start.href)}`);
+    url = await checkRedirect(url, location, request);
+  }
+}
+
+async function checkRedirect(from: URL, location: string, request: UpstreamRequest): Promise<URL> {
+  let to: URL;
+  try {
+    to = new URL(location, from);
+  } catch {
+    throw badGateway(`invalid redirect from ${redactUrl(from.href)}`);
+  }
+  to.hash = '';
+  const what = `redirect from ${redactUrl(from.href)} to ${redactUrl(to.href)}`;
+  if ((to.protocol !== 'http:' && to.protocol !== 'https:') || !isUrlAllowed(to.href, request.allowlist)) {
+    throw forbidden(`source not allowed: ${what} is not in SOURCE_ALLOWLIST`);
+  }
+  // Catches IP literals, which the connect-time lookup never sees; names are checked again there.
+  if (!request.allowPrivateAddresses) await assertPublicHost(to.hostname, what);
+  return to;
+}
+
+function send(url: URL, { method, headers, signal, allowPrivateAddresses }: UpstreamRequest): Promise<IncomingMessage> {
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = client.request(url, {
+      method,
+      headers: { 'user-agent': 'kepler-raster-server', 'accept-encoding': 'identity', ...headers },
+      signal,
+      agent: agents[url.protocol as keyof typeof agents],
+      lookup: allowPrivateAddresses ? undefined : publicOnlyLookup,
+    });
+    request.once('response', resolve);
+    request.once('error', (error: NodeJS.ErrnoException) => {
+      if (error instanceof HttpError || signal.aborted) reject(error);
+      else reject(badGateway(`upstream request failed (${error.code ?? error.message}): ${redactUrl(url.href)}`));
+    });
+    request.end();
+  });
+}
