@@ -1,0 +1,47 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { loadConfig, type ServerConfig } from '../config.js';
+import { CogReader } from '../cog/cog-reader.js';
+import { installAbortSignals } from './abort-signal.js';
+import { installErrorHandlers } from './error-handler.js';
+import { createWorkerPool } from './worker-pool.js';
+import { cogRoutes } from './routes/cog-routes.js';
+import { landingPage } from './routes/landing-page.js';
+
+/**
+ * The server as a Fastify instance: `await buildApp().listen(...)`, or `.inject()` in tests.
+ * The worker pool starts when the app becomes ready and stops when it closes.
+ */
+export interface BuildOptions {
+  config?: Partial<ServerConfig>;
+  logger?: boolean | object;
+}
+
+export function buildApp(options: BuildOptions = {}): FastifyInstance {
+  const config = loadConfig(options.config);
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // numpy-style and kepler-style queries repeat keys (bidx=1&bidx=2): keep them as arrays
+    routerOptions: { maxParamLength: 500 },
+    bodyLimit: 1024 * 1024,
+  });
+  installErrorHandlers(app);
+  installAbortSignals(app);
+  app.register(cors, { origin: '*', methods: ['GET', 'HEAD', 'OPTIONS'] });
+  app.register(swagger, {
+    openapi: { info: { title: 'kepler-raster-server', version: '0.1.0', description: 'TiTiler-compatible raster tiles for kepler.gl' } },
+  });
+  app.register(swaggerUi, { routePrefix: '/docs' });
+  app.register(async (scope) => {
+    const pool = await createWorkerPool(config.workers);
+    scope.addHook('onClose', () => pool.close());
+    const reader = new CogReader(config, pool);
+    cogRoutes(scope, { reader, config });
+    landingPage(scope);
+    scope.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+    scope.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  });
+  return app;
+}

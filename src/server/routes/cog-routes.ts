@@ -1,0 +1,165 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CogHeader } from '../../cog/cog-header.js';
+import type { CogReader } from '../../cog/cog-reader.js';
+import type { ServerConfig } from '../../config.js';
+import type { OutputOptions } from '../../tiling/render-output.js';
+import { intersectsDataset, planMercatorRaster, planTile, type RasterPlan } from '../../tiling/tile-plan.js';
+import { isValidTile, lonLatToMercator, TILE_MATRIX_SET_ID, tileBoundsMercator, type Bounds } from '../../tiling/web-mercator.js';
+import { badRequest, notFound } from '../errors.js';
+import {
+  parseBidx, parseBoolean, parseColormapName, parseFormat, parseNodata, parseRescale, parseResampling, parseTileTail, requireUrl,
+} from '../query-params.js';
+import { pickContentEncoding } from '../../encoders/content-encoding.js';
+import { cogInfo, cogTileJson } from './cog-metadata.js';
+import { layerQuerySchema, tileParamsSchema } from './schemas.js';
+
+/**
+ * /cog: TiTiler's COG endpoints (tiles, info, tilejson, point, bbox). Routes validate and parse;
+ * the CogReader does the I/O and the worker pool the pixels.
+ */
+type Query = Record<string, string | string[] | undefined>;
+
+export function cogRoutes(app: FastifyInstance, opts: { reader: CogReader; config: ServerConfig }) {
+  const { reader, config } = opts;
+
+  const tile = async (req: FastifyRequest, reply: FastifyReply) => {
+    const p = req.params as { tms?: string; z: string; x: string; tail: string };
+    if (p.tms !== undefined && p.tms !== TILE_MATRIX_SET_ID) {
+      throw notFound(`unknown tile matrix set ${JSON.stringify(p.tms)}: supported: ${TILE_MATRIX_SET_ID}`);
+    }
+    const { y, scale, format } = parseTileTail(p.tail);
+    const t = { z: Number(p.z), x: Number(p.x), y };
+    if (!/^\d+$/.test(p.z) || !/^\d+$/.test(p.x) || !isValidTile(t)) throw badRequest(`invalid tile ${p.z}/${p.x}/${y}`);
+    const q = req.query as Query;
+    const layer = await layerOptions(q, format, req);
+    const header = await reader.header(layer.url, signalOf(req));
+    if (!intersectsDataset(header, tileBoundsMercator(t))) throw notFound(`tile ${t.z}/${t.x}/${t.y} is outside the bounds of the dataset`);
+    const plan = planTile(header, t, 256 * scale, layer.resampling);
+    await send(reply, header, plan ?? emptyPlan(256 * scale, 256 * scale), layer, req);
+  };
+
+  const tileSchema = { schema: { params: tileParamsSchema, querystring: layerQuerySchema, tags: ['COG'] } };
+  app.get('/cog/tiles/:tms/:z/:x/:tail', tileSchema, tile);
+  app.get('/cog/tiles/:z/:x/:tail', tileSchema, tile);
+
+  app.get('/cog/info', { schema: { querystring: layerQuerySchema, tags: ['COG'] } }, async (req) => {
+    const url = requireUrl((req.query as Query).url);
+    return cogInfo(await reader.header(url, signalOf(req)));
+  });
+
+  const tilejson = async (req: FastifyRequest) => {
+    const q = req.query as Query;
+    const header = await reader.header(requireUrl(q.url), signalOf(req));
+    return cogTileJson(header, req, q);
+  };
+  app.get('/cog/tilejson.json', { schema: { querystring: layerQuerySchema, tags: ['COG'] } }, tilejson);
+  app.get('/cog/:tms/tilejson.json', { schema: { querystring: layerQuerySchema, tags: ['COG'] } }, async (req) => {
+    const { tms } = req.params as { tms: string };
+    if (tms !== TILE_MATRIX_SET_ID) throw notFound(`unknown tile matrix set ${JSON.stringify(tms)}: supported: ${TILE_MATRIX_SET_ID}`);
+    return tilejson(req);
+  });
+
+  app.get('/cog/point/:lonlat', { schema: { querystring: layerQuerySchema, tags: ['COG'] } }, async (req) => {
+    const [lon, lat] = parseNumbers((req.params as { lonlat: string }).lonlat, 2, 'lon,lat');
+    if (Math.abs(lon) > 180 || Math.abs(lat) > 90) throw badRequest(`invalid point ${lon},${lat}`);
+    const q = req.query as Query;
+    const header = await reader.header(requireUrl(q.url), signalOf(req));
+    const bands = bandsOf(header, q.bidx);
+    const [mx, my] = lonLatToMercator(lon, lat);
+    const eps = 1e-6;
+    const bounds: Bounds = [mx - eps, my - eps, mx + eps, my + eps];
+    const plan = intersectsDataset(header, bounds) ? planMercatorRaster(header, bounds, 1, 1, 'nearest') : undefined;
+    if (!plan) throw notFound(`point ${lon},${lat} is outside the bounds of the dataset`);
+    const result = await reader.render(header, plan, { bands, resampling: 'nearest', nodata: parseNodata(q.nodata), output: 'values', signal: signalOf(req) });
+    const valid = result.values!.valid[0];
+    return {
+      coordinates: [lon, lat],
+      values: valid ? result.values!.data : result.values!.data.map(() => null),
+      band_names: bands.map((b) => `b${b + 1}`),
+    };
+  });
+
+  const bbox = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { coords, size } = req.params as { coords: string; size?: string };
+    const tail = size ?? coords;
+    const dot = tail.lastIndexOf('.');
+    if (dot < 0) throw badRequest('missing format: /bbox/{minx},{miny},{maxx},{maxy}[/{w}x{h}].{format}');
+    const format = tail.slice(dot + 1);
+    const [minx, miny, maxx, maxy] = parseNumbers(size ? coords : coords.slice(0, dot), 4, 'minx,miny,maxx,maxy');
+    if (!(minx < maxx && miny < maxy)) throw badRequest('invalid bbox: expected minx < maxx and miny < maxy');
+    const q = req.query as Query;
+    const layer = await layerOptions(q, format, req);
+    const header = await reader.header(layer.url, signalOf(req));
+    const [x0, y0] = lonLatToMercator(minx, miny);
+    const [x1, y1] = lonLatToMercator(maxx, maxy);
+    const bounds: Bounds = [x0, y0, x1, y1];
+    if (!intersectsDataset(header, bounds)) throw notFound('bbox is outside the bounds of the dataset');
+    const [w, h] = size ? parseSize(size.slice(0, size.lastIndexOf('.'))) : defaultBboxSize(header, bounds);
+    const plan = planMercatorRaster(header, bounds, w, h, layer.resampling);
+    await send(reply, header, plan ?? emptyPlan(w, h), layer, req);
+  };
+  app.get('/cog/bbox/:coords', { schema: { querystring: layerQuerySchema, tags: ['COG'] } }, bbox);
+  app.get('/cog/bbox/:coords/:size', { schema: { querystring: layerQuerySchema, tags: ['COG'] } }, bbox);
+
+  interface Layer { url: string; output: OutputOptions; resampling: ReturnType<typeof parseResampling>; nodata?: number; bidx: Query[string] }
+
+  async function layerOptions(q: Query, format: string | undefined, req: FastifyRequest): Promise<Layer> {
+    const output: OutputOptions = {
+      format: parseFormat(format),
+      returnMask: parseBoolean(q.return_mask, 'return_mask', true),
+      rescale: parseRescale(q.rescale),
+      colormap: parseColormapName(q.colormap_name),
+    };
+    if (output.format === 'npy') output.contentEncoding = pickContentEncoding(req.headers['accept-encoding']);
+    return { url: requireUrl(q.url), output, resampling: parseResampling(q.resampling), nodata: parseNodata(q.nodata), bidx: q.bidx };
+  }
+
+  async function send(reply: FastifyReply, header: CogHeader, plan: RasterPlan, layer: Layer, req: FastifyRequest) {
+    const bands = bandsOf(header, layer.bidx);
+    if (layer.output.colormap && bands.length !== 1) throw badRequest('colormap_name needs a single band (use bidx)');
+    const result = await reader.render(header, plan, { bands, resampling: layer.resampling, nodata: layer.nodata, output: layer.output, signal: signalOf(req) });
+    const r = result.rendered!;
+    reply.header('content-type', r.contentType).header('cache-control', config.tileCacheControl);
+    if (layer.output.format === 'npy') reply.header('vary', 'Accept-Encoding');
+    if (r.contentEncoding) reply.header('content-encoding', r.contentEncoding);
+    return reply.send(Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength));
+  }
+}
+
+/** 0-based samples: from bidx, or every sample but alpha. */
+function bandsOf(header: CogHeader, bidx: Query[string]): number[] {
+  const chosen = parseBidx(bidx, header.samples);
+  if (chosen) return chosen.map((b) => b - 1);
+  return Array.from({ length: header.samples }, (_, i) => i).filter((i) => i !== header.alphaSample);
+}
+
+/** A plan that reads nothing and masks every pixel: a tile inside the bounds with no data. */
+function emptyPlan(width: number, height: number): RasterPlan {
+  const step = 1;
+  const grid = new Float64Array((width / step + 1) * (height / step + 1) * 2).fill(-1e9);
+  return { level: 0, window: { col: 0, row: 0, width: 1, height: 1, decimation: 1 }, grid, gridStep: step, width, height, blocks: [] };
+}
+
+function parseNumbers(s: string, count: number, what: string): number[] {
+  const nums = s.split(',').map(Number);
+  if (nums.length !== count || !nums.every(Number.isFinite)) throw badRequest(`invalid ${what}: ${JSON.stringify(s)}`);
+  return nums;
+}
+
+function parseSize(s: string): [number, number] {
+  const m = /^(\d+)x(\d+)$/.exec(s);
+  const w = Number(m?.[1]), h = Number(m?.[2]);
+  if (!m || w < 1 || h < 1 || w > 4096 || h > 4096) throw badRequest(`invalid size ${JSON.stringify(s)}: expected {w}x{h}, 1 to 4096`);
+  return [w, h];
+}
+
+/** Without a size, TiTiler reads the bbox at the native resolution; capped at 1024 a side. */
+function defaultBboxSize(header: CogHeader, b: Bounds): [number, number] {
+  const res = header.crs.geographic ? header.levels[0].resolution[0] * 111320 : header.levels[0].resolution[0];
+  const scale = Math.min(1, 1024 / Math.max((b[2] - b[0]) / res, (b[3] - b[1]) / res));
+  return [Math.max(1, Math.round(((b[2] - b[0]) / res) * scale)), Math.max(1, Math.round(((b[3] - b[1]) / res) * scale))];
+}
+
+function signalOf(req: FastifyRequest): AbortSignal | undefined {
+  return req.abortSignal;
+}

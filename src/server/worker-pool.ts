@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { Piscina } from 'piscina';
+import { COMPILED_JS, KERNELS_WASM } from '../paths.js';
+import type { RenderTask, RenderResult } from '../tiling/render-raster.js';
+
+/**
+ * The pool of worker threads that do all CPU work. The WASM module is compiled once here and handed
+ * to every worker, which only instantiates it. Workers load compiled JavaScript from build/js (worker
+ * threads cannot load .ts), so `npm run build` must have run; `npm start` and `npm test` do that.
+ */
+export interface WorkerPool {
+  render(task: RenderTask, signal?: AbortSignal): Promise<RenderResult>;
+  readonly stats: { queued: number; running: number; threads: number; utilization: number };
+  close(): Promise<void>;
+}
+
+export async function createWorkerPool(threads: number): Promise<WorkerPool> {
+  const kernels = await WebAssembly.compile(await readFile(KERNELS_WASM));
+  const piscina = new Piscina({
+    filename: join(COMPILED_JS, 'src', 'workers', 'tile-worker.js'),
+    minThreads: threads,
+    maxThreads: threads,
+    workerData: { kernels },
+  });
+  return {
+    // A signal is checked before queueing only: aborting a running Piscina task terminates its
+    // worker, and re-creating one (and its WASM instance) costs more than finishing the tile.
+    render: async (task, signal) => {
+      signal?.throwIfAborted();
+      return (await piscina.run(task)) as RenderResult;
+    },
+    get stats() {
+      return { queued: piscina.queueSize, running: piscina.threads.length, threads, utilization: piscina.utilization };
+    },
+    close: () => piscina.destroy(),
+  };
+}
