@@ -67,7 +67,9 @@ function send(url: URL, { method, headers, signal, allowPrivateAddresses }: Upst
       lookup: allowPrivateAddresses ? undefined : publicOnlyLookup,
     });
     request.once('response', resolve);
-    request.once('error', (error: NodeJS.ErrnoException) => {
+    // `on`, not `once`: keep listening after the response too; an 'error' nobody hears (say, from a
+    // second destroy) would crash the process.
+    request.on('error', (error: NodeJS.ErrnoException) => {
       if (error instanceof HttpError || signal.aborted) reject(error);
       else reject(badGateway(`upstream request failed (${error.code ?? error.message}): ${redactUrl(url.href)}`));
     });

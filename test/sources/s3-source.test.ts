@@ -81,7 +81,10 @@ describe('s3 source (s3rver)', () => {
 
   it('times out with 504 and maps server errors to 502', async () => {
     const faulty = await startRangeServer(DEMO_DATA_DIR, {
-      onRequest: (req, res) => (req.url!.includes('broken') ? res.writeHead(500).end() : undefined, true), // else: never answers
+      onRequest: (req, res) => {
+        if (req.url!.includes('broken')) res.writeHead(500).end();
+        return true; // anything else is never answered
+      },
     });
     try {
       const faultyConfig = { upstreamTimeoutMs: 300, s3: { region: 'us-east-1', endpoint: faulty.url, forcePathStyle: true } };
