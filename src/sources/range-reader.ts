@@ -29,6 +29,8 @@ interface Group {
   offset: number;
   end: number;
   members: number[];
+  /** The kept chunk at offset 0. */
+  isHeader?: boolean;
 }
 
 /** An upstream read shared by every caller that asked for the same bytes while it ran. */
@@ -84,7 +86,7 @@ export class RangeReader {
   /** Groups the non-empty ranges into upstream reads; ranges inside the header chunk form one group. */
   private plan(ranges: ByteRange[]): Group[] {
     const { headerBytes, mergeGapBytes, maxMergedBytes } = this.options;
-    const header: Group = { offset: 0, end: headerBytes, members: [] };
+    const header: Group = { offset: 0, end: headerBytes, members: [], isHeader: true };
     const rest: number[] = [];
     ranges.forEach((r, i) => {
       if (r.length === 0) return;
@@ -109,10 +111,9 @@ export class RangeReader {
   }
 
   private async fetchGroup(group: Group, signal?: AbortSignal): Promise<Uint8Array> {
-    const isHeader = group.offset === 0 && group.end === this.options.headerBytes;
-    if (isHeader && this.header) return this.header;
+    if (group.isHeader && this.header) return this.header;
     const bytes = await this.fetchShared(group.offset, group.end - group.offset, signal);
-    if (isHeader) this.header ??= bytes;
+    if (group.isHeader) this.header ??= bytes;
     return bytes;
   }
 
