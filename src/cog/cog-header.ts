@@ -4,6 +4,7 @@ import type { SampleType } from '../kernels/types.js';
 import { crsFromEpsg, type Crs } from '../tiling/crs.js';
 import { unprocessable } from '../server/errors.js';
 import { toGeoTiffSource } from './geotiff-source.js';
+import { redactUrl } from '../sources/redact.js';
 
 /**
  * Everything the server needs to know about a COG, read once from its header and cached.
@@ -88,7 +89,7 @@ export async function readCogHeader(source: ByteSource, signal?: AbortSignal): P
 function asUnprocessable(url: string, err: unknown) {
   if (err instanceof Error && 'status' in err) return err; // an HttpError from the source (404, 403, 502)
   const reason = err instanceof Error ? err.message : String(err);
-  return unprocessable(`cannot read GeoTIFF ${url}: ${reason}`);
+  return unprocessable(`cannot read GeoTIFF ${redactUrl(url)}: ${reason}`);
 }
 
 async function parseHeader(url: string, tiff: GeoTIFF, signal?: AbortSignal): Promise<CogHeader> {

@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config.js';
 import { openSource } from '../sources/open-source.js';
 import type { ByteRange } from '../sources/byte-source.js';
 import { unprocessable } from '../server/errors.js';
+import { redactUrl } from '../sources/redact.js';
 import type { WorkerPool } from '../server/worker-pool.js';
 import { blockKey } from '../tiling/assemble-window.js';
 import type { BlockInput, RenderResult, RenderTask } from '../tiling/render-raster.js';
@@ -64,7 +65,7 @@ export class CogReader {
       const index = sample * layout.blocksAcross * layout.blocksDown + by * layout.blocksAcross + bx;
       const length = layout.byteCounts[index];
       if (!length) return; // sparse block: nothing stored, reads as empty
-      if (length > MAX_BLOCK_BYTES) throw unprocessable(`block of ${length} bytes in ${header.url} exceeds the limit`);
+      if (length > MAX_BLOCK_BYTES) throw unprocessable(`block of ${length} bytes in ${redactUrl(header.url)} exceeds the limit`);
       const key = blockKey(bx, by, sample);
       const rows = Math.min(layout.blockHeight, layout.height - by * layout.blockHeight);
       const input: BlockInput = { key, rows, isMask };
