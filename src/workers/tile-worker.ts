@@ -9,7 +9,7 @@ import { renderRaster, type RenderTask, type RenderResult } from '../tiling/rend
  */
 const kernels: Promise<Kernels> = instantiateKernels((workerData as { kernels: WebAssembly.Module }).kernels);
 
-export default async function run(task: RenderTask) {
+export default async function run(task: RenderTask): Promise<unknown> {
   const k = await kernels;
   switch (task.kind) {
     case 'render':
@@ -20,7 +20,7 @@ export default async function run(task: RenderTask) {
 }
 
 /** Hands the body's memory to the main thread instead of copying it. */
-function transferBody(result: RenderResult) {
+function transferBody(result: RenderResult): unknown {
   const rendered = result.rendered;
   if (!rendered) return result;
   let body = rendered.body;
@@ -28,8 +28,8 @@ function transferBody(result: RenderResult) {
     body = body.slice();
   }
   rendered.body = body;
-  return {
+  return Piscina.move({
     get [Piscina.transferableSymbol]() { return [body.buffer]; },
     get [Piscina.valueSymbol]() { return result; },
-  };
+  } as never);
 }
