@@ -1,0 +1,12 @@
+// Entry of the kernels module. Only numbers and raw pointers cross the boundary: the JS glue
+// (src/kernels/kernels.ts) copies data into memory obtained from `alloc` and copies results out.
+export { alloc, reset } from './memory';
+export {
+  resample_u8, resample_i8, resample_u16, resample_i16,
+  resample_u32, resample_i32, resample_f32, resample_f64,
+} from './resample';
+export {
+  rescale_u8, rescale_i8, rescale_u16, rescale_i16,
+  rescale_u32, rescale_i32, rescale_f32, rescale_f64,
+} from './rescale';
+export { apply_colormap } from './colormap';

@@ -1,0 +1,175 @@
+// Typed wrappers around the AssemblyScript kernels (assembly/, built to build/kernels.wasm).
+// Browser-safe: no Node imports, so a web app can load the same .wasm (see load-node.ts for Node).
+//
+// Each call resets the module's bump allocator, copies its inputs into module memory, runs the
+// kernel and copies the outputs into fresh JS typed arrays, so results survive the next call. An
+// instance is single-threaded: give each worker its own (instantiate the shared compiled Module).
+
+import {
+  dtypeOf,
+  typedArrayFor,
+  type ResampleParams,
+  type ResampleResult,
+  type Resampling,
+  type SampleType,
+  type TypedArray,
+  type TypedArrayOf,
+} from './types.js';
+
+type ResampleFn = (
+  method: number, src: number, srcW: number, srcH: number, bands: number, srcMask: number,
+  hasNodata: number, nodata: number, grid: number, step: number, dstW: number, dstH: number,
+  out: number, outMask: number,
+) => void;
+type RescaleFn = (src: number, bands: number, pixels: number, ranges: number, out: number) => void;
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  alloc(bytes: number): number;
+  reset(): void;
+  apply_colormap(index: number, mask: number, lut: number, pixels: number, out: number): void;
+}
+
+/** Suffix of the per-type exports (resample_u16, rescale_f32, ...). */
+const SUFFIX: Record<SampleType, string> = {
+  uint8: 'u8', int8: 'i8', uint16: 'u16', int16: 'i16', uint32: 'u32', int32: 'i32', float32: 'f32', float64: 'f64',
+};
+const METHOD: Record<Resampling, number> = { nearest: 0, bilinear: 1, cubic: 2 };
+
+function isPositiveInt(n: number): boolean {
+  return Number.isInteger(n) && n > 0;
+}
+
+export class Kernels {
+  readonly #x: KernelExports;
+  readonly #resample = new Map<SampleType, ResampleFn>();
+  readonly #rescale = new Map<SampleType, RescaleFn>();
+
+  /** Wraps an instance of the kernels module (see instantiateKernels for the usual way). */
+  constructor(instance: WebAssembly.Instance) {
+    const x = instance.exports as unknown as KernelExports & Record<string, unknown>;
+    for (const [dtype, suffix] of Object.entries(SUFFIX) as Array<[SampleType, string]>) {
+      const resample = x[`resample_${suffix}`];
+      const rescale = x[`rescale_${suffix}`];
+      if (typeof resample !== 'function' || typeof rescale !== 'function') {
+        throw new TypeError(`kernels module lacks resample_${suffix}/rescale_${suffix}: stale build?`);
+      }
+      this.#resample.set(dtype, resample as ResampleFn);
+      this.#rescale.set(dtype, rescale as RescaleFn);
+    }
+    this.#x = x;
+  }
+
+  /** Linear memory currently held by the instance; it grows to the largest call and never shrinks. */
+  get memoryBytes(): number {
+    return this.#x.memory.buffer.byteLength;
+  }
+
+  /**
+   * Resamples planar `source` through the coordinate grid (semantics in types.ts and
+   * assembly/resample.ts). Returns planar data of p.dtype plus a 0/255 mask.
+   */
+  resample<T extends SampleType>(p: ResampleParams<T>): ResampleResult<T> {
+    const { srcWidth, srcHeight, bands, gridStep: step, dstWidth, dstHeight } = p;
+    const fn = this.#resample.get(p.dtype);
+    if (fn === undefined) throw new TypeError(`unknown dtype: ${String(p.dtype)}`);
+    if (dtypeOf(p.source) !== p.dtype) throw new TypeError(`source is ${dtypeOf(p.source)}, dtype says ${p.dtype}`);
+    const method = METHOD[p.method];
+    if (method === undefined) throw new TypeError(`unknown resampling method: ${String(p.method)}`);
+    if (![srcWidth, srcHeight, bands, step, dstWidth, dstHeight].every(isPositiveInt)) {
+      throw new RangeError('resample: sizes, bands and gridStep must be positive integers');
+    }
+    if (dstWidth % step !== 0 || dstHeight % step !== 0) {
+      throw new RangeError(`resample: ${dstWidth}x${dstHeight} is not a multiple of gridStep ${step}`);
+    }
+    const plane = srcWidth * srcHeight;
+    if (p.source.length < plane * bands) throw new RangeError('resample: source shorter than bands*srcWidth*srcHeight');
+    if (p.sourceMask !== undefined && p.sourceMask.length < plane) throw new RangeError('resample: sourceMask too short');
+    const nodes = (dstWidth / step + 1) * (dstHeight / step + 1);
+    if (p.grid.length < nodes * 2) throw new RangeError(`resample: grid needs ${nodes} (x, y) nodes`);
+
+    const x = this.#x;
+    x.reset();
+    const src = this.#copyIn(p.source.subarray(0, plane * bands));
+    const srcMask = p.sourceMask === undefined ? 0 : this.#copyIn(p.sourceMask.subarray(0, plane));
+    const grid = this.#copyIn(p.grid.subarray(0, nodes * 2));
+    const pixels = dstWidth * dstHeight;
+    const outBytes = pixels * bands * p.source.BYTES_PER_ELEMENT;
+    const out = x.alloc(outBytes) >>> 0;
+    const outMask = x.alloc(pixels) >>> 0;
+    const hasNodata = p.nodata === undefined ? 0 : 1;
+    fn(method, src, srcWidth, srcHeight, bands, srcMask, hasNodata, p.nodata ?? 0, grid, step, dstWidth, dstHeight, out, outMask);
+    const Ctor = typedArrayFor(p.dtype);
+    return { data: new Ctor(this.#copyOut(out, outBytes)), mask: new Uint8Array(this.#copyOut(outMask, pixels)) };
+  }
+
+  /**
+   * Planar samples -> planar uint8: clip to [min, max], (v - min) * 255 / (max - min), truncate;
+   * NaN -> 0. `ranges` holds one [min, max] per band, or one for all bands.
+   */
+  rescaleToUint8(data: TypedArray, bands: number, pixels: number, ranges: ReadonlyArray<readonly [number, number]>): Uint8Array {
+    const fn = this.#rescale.get(dtypeOf(data))!;
+    if (!isPositiveInt(bands) || !Number.isInteger(pixels) || pixels < 0) throw new RangeError('rescaleToUint8: bad bands/pixels');
+    if (data.length < bands * pixels) throw new RangeError('rescaleToUint8: data shorter than bands*pixels');
+    if (ranges.length !== 1 && ranges.length !== bands) throw new RangeError(`rescaleToUint8: need 1 or ${bands} ranges`);
+    const pairs = new Float64Array(bands * 2);
+    for (let b = 0; b < bands; b++) {
+      const [lo, hi] = ranges.length === 1 ? ranges[0]! : ranges[b]!;
+      pairs[2 * b] = lo;
+      pairs[2 * b + 1] = hi;
+    }
+    const x = this.#x;
+    x.reset();
+    const src = this.#copyIn(data.subarray(0, bands * pixels));
+    const rng = this.#copyIn(pairs);
+    const out = x.alloc(bands * pixels) >>> 0;
+    fn(src, bands, pixels, rng, out);
+    return new Uint8Array(this.#copyOut(out, bands * pixels));
+  }
+
+  /** uint8 indices -> pixel-interleaved RGBA through a 256x4 LUT; alpha 0 where mask is 0. */
+  applyColormap(index: Uint8Array, mask: Uint8Array | undefined, lut: Uint8Array): Uint8Array {
+    if (lut.length !== 256 * 4) throw new RangeError('applyColormap: lut must hold 256 RGBA entries');
+    if (mask !== undefined && mask.length < index.length) throw new RangeError('applyColormap: mask shorter than index');
+    const n = index.length;
+    const x = this.#x;
+    x.reset();
+    const idx = this.#copyIn(index);
+    const msk = mask === undefined ? 0 : this.#copyIn(mask.subarray(0, n));
+    const tbl = this.#copyIn(lut);
+    const out = x.alloc(n * 4) >>> 0;
+    x.apply_colormap(idx, msk, tbl, n, out);
+    return new Uint8Array(this.#copyOut(out, n * 4));
+  }
+
+  /** Copies a typed array into fresh module memory; returns its address. */
+  #copyIn(a: ArrayBufferView): number {
+    const ptr = this.#x.alloc(a.byteLength) >>> 0;
+    // the buffer is fetched after alloc: growing memory detaches the previous ArrayBuffer
+    new Uint8Array(this.#x.memory.buffer, ptr, a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    return ptr;
+  }
+
+  #copyOut(ptr: number, bytes: number): ArrayBuffer {
+    return this.#x.memory.buffer.slice(ptr, ptr + bytes);
+  }
+}
+
+/** Instantiates the kernels from a compiled Module (shared by workers) or from the .wasm bytes. */
+export async function instantiateKernels(source: WebAssembly.Module | BufferSource): Promise<Kernels> {
+  // the release build imports nothing; abort is provided in case a debug build ever asserts
+  const imports = {
+    env: {
+      abort(_msg: number, _file: number, line: number, column: number): never {
+        throw new Error(`kernels: abort at ${line}:${column}`);
+      },
+    },
+  };
+  const instance =
+    source instanceof WebAssembly.Module
+      ? await WebAssembly.instantiate(source, imports)
+      : (await WebAssembly.instantiate(source, imports)).instance;
+  return new Kernels(instance);
+}
+
+export type { TypedArrayOf };

@@ -1,0 +1,87 @@
+// Sample types and the parameter/result shapes of the kernels. Browser-safe: no Node imports.
+
+export type SampleType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
+
+/** The typed array holding samples of each SampleType. */
+export interface TypedArrayBySampleType {
+  uint8: Uint8Array;
+  int8: Int8Array;
+  uint16: Uint16Array;
+  int16: Int16Array;
+  uint32: Uint32Array;
+  int32: Int32Array;
+  float32: Float32Array;
+  float64: Float64Array;
+}
+export type TypedArrayOf<T extends SampleType> = TypedArrayBySampleType[T];
+/** Any typed array holding samples (Uint8ClampedArray and the BigInt arrays are not sample arrays). */
+export type TypedArray = TypedArrayOf<SampleType>;
+
+export interface TypedArrayConstructorOf<T extends SampleType> {
+  new (length: number): TypedArrayOf<T>;
+  new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): TypedArrayOf<T>;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+export const SAMPLE_TYPES: readonly SampleType[] = ['uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'float32', 'float64'];
+
+const CONSTRUCTORS: { [T in SampleType]: TypedArrayConstructorOf<T> } = {
+  uint8: Uint8Array,
+  int8: Int8Array,
+  uint16: Uint16Array,
+  int16: Int16Array,
+  uint32: Uint32Array,
+  int32: Int32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+};
+
+/** The typed array constructor for a sample type. */
+export function typedArrayFor<T extends SampleType>(dtype: T): TypedArrayConstructorOf<T> {
+  const ctor = CONSTRUCTORS[dtype];
+  if (ctor === undefined) throw new TypeError(`unknown sample type: ${String(dtype)}`);
+  return ctor;
+}
+
+/** The sample type of a typed array; throws for arrays that are not sample arrays. */
+export function dtypeOf(array: ArrayBufferView): SampleType {
+  // exact constructor match: Uint8ClampedArray is not uint8 for us (it clamps on write)
+  for (const dtype of SAMPLE_TYPES) if (array.constructor === CONSTRUCTORS[dtype]) return dtype;
+  throw new TypeError(`not a sample array: ${array.constructor.name}`);
+}
+
+export type Resampling = 'nearest' | 'bilinear' | 'cubic';
+export const RESAMPLING_METHODS: readonly Resampling[] = ['nearest', 'bilinear', 'cubic'];
+
+/**
+ * Input of `Kernels.resample`. Continuous source coordinates: pixel (col, row) covers
+ * [col, col+1) x [row, row+1). Grid node (i, j) holds the source coordinate of the centre of output
+ * pixel (i*gridStep, j*gridStep); the grid is (dstWidth/gridStep + 1) x (dstHeight/gridStep + 1)
+ * nodes, the last row/column lying one step past the tile (extrapolated by the caller).
+ */
+export interface ResampleParams<T extends SampleType = SampleType> {
+  method: Resampling;
+  dtype: T;
+  /** Planar: band b occupies [b*srcWidth*srcHeight, (b+1)*srcWidth*srcHeight). */
+  source: TypedArrayOf<T>;
+  srcWidth: number;
+  srcHeight: number;
+  bands: number;
+  /** srcWidth*srcHeight bytes, 0 = invalid pixel, non-zero = valid. */
+  sourceMask?: Uint8Array;
+  /** May be NaN (matches NaN). A source pixel is invalid when ALL its bands equal nodata. */
+  nodata?: number;
+  /** gridWidth*gridHeight nodes, (x, y) interleaved. */
+  grid: Float64Array;
+  gridStep: number;
+  /** Multiples of gridStep. */
+  dstWidth: number;
+  dstHeight: number;
+}
+
+export interface ResampleResult<T extends SampleType = SampleType> {
+  /** Planar, bands x dstWidth x dstHeight; masked pixels hold 0 in every band. */
+  data: TypedArrayOf<T>;
+  /** dstWidth*dstHeight bytes: 255 valid, 0 masked. */
+  mask: Uint8Array;
+}
