@@ -1,7 +1,7 @@
 /**
  * Image encoders on 256x256 tiles. PNG: sharp (what encodePng uses) vs fast-png, against GDAL's PNG driver
  * at ZLEVEL=6 (what TiTiler returns) when gdal_translate is on the PATH. Then encodeImage jpeg/webp.
- * Run: npx tsx test/encoders/bench-image.ts
+ * Part of the benchmark: npm run bench -- --only encoders (formerly test/encoders/bench-image.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,7 +56,7 @@ async function realRgb(): Promise<{ u16: PlanarImage; u8: PlanarImage }> {
   return { u16: { width: SIZE, height: SIZE, bands: 3, data: u16, alpha }, u8: { width: SIZE, height: SIZE, bands: 3, data: u8, alpha } };
 }
 
-async function time(fn: () => Promise<Uint8Array> | Uint8Array, runs = 30): Promise<{ ms: number; bytes: number }> {
+async function time(fn: () => Promise<Uint8Array> | Uint8Array, runs: number): Promise<{ ms: number; bytes: number }> {
   let bytes = 0;
   for (let i = 0; i < 3; i++) bytes = (await fn()).length; // warm-up
   const t0 = performance.now();
@@ -116,35 +116,53 @@ function overzoom(img: PlanarImage): PlanarImage {
   return { ...img, data, alpha };
 }
 
-const real = await realRgb();
-const tiles: Record<string, PlanarImage> = {
-  'synthetic u8 RGB+mask (riotiler-cog_uint8_rgb_mask)': await syntheticRgbMask(),
-  'real u8 RGB+mask (riotiler-rgb_uint16_utm rescaled)': real.u8,
-  'real u16 RGB+mask (riotiler-rgb_uint16_utm)': real.u16,
-  'over-zoomed u8 RGB+mask (same, 4x nearest)': overzoom(real.u8),
-  'smooth u8 grey+mask (titiler-dem rescaled)': await demGrey(),
-};
+export interface ImageEncoderRow {
+  tile: string;
+  encoder: string;
+  ms: number;
+  bytes: number;
+  /** GDAL's PNG driver at ZLEVEL=6 on the same pixels, when gdal_translate is installed. */
+  gdalPngBytes?: number;
+}
 
-for (const [name, img] of Object.entries(tiles)) {
-  const { data, channels } = interleave(img, { withAlpha: true });
-  const sixteen = data instanceof Uint16Array;
-  const space = channels <= 2 ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb';
-  const raw = { width: img.width, height: img.height, channels: channels as 2 | 4 };
-  const fast = (level: 1 | 6 | 9) => () =>
-    fastPngEncode({ width: img.width, height: img.height, data, channels, depth: data instanceof Uint16Array ? 16 : 8 }, { zlib: { level } });
-  const results = {
-    'encodePng (sharp z6 adaptive)': await time(() => encodePng(img)),
-    'sharp z6 no filter': await time(() => sharp(data, { raw }).toColourspace(space).png({ compressionLevel: 6 }).toBuffer()),
-    'sharp z1 adaptive': await time(() => sharp(data, { raw }).toColourspace(space).png({ compressionLevel: 1, adaptiveFiltering: true }).toBuffer()),
-    'fast-png default': await time(() => fastPngEncode({ width: img.width, height: img.height, data, channels, depth: data instanceof Uint16Array ? 16 : 8 })),
-    'fast-png z6': await time(fast(6)),
-    'fast-png z9': await time(fast(9)),
-    ...(img.data instanceof Uint8Array && {
-      'encodeImage jpeg (q85, no mask)': await time(() => encodeImage('jpeg', img)),
-      'encodeImage webp (q75 + alpha)': await time(() => encodeImage('webp', img)),
-    }),
+/** Every encoder on every tile, `runs` timed calls each (after 3 warm-up calls). */
+export async function benchImageEncoders(runs = 30): Promise<ImageEncoderRow[]> {
+  const real = await realRgb();
+  const tiles: Record<string, PlanarImage> = {
+    'synthetic u8 RGB+mask (riotiler-cog_uint8_rgb_mask)': await syntheticRgbMask(),
+    'real u8 RGB+mask (riotiler-rgb_uint16_utm rescaled)': real.u8,
+    'real u16 RGB+mask (riotiler-rgb_uint16_utm)': real.u16,
+    'over-zoomed u8 RGB+mask (same, 4x nearest)': overzoom(real.u8),
+    'smooth u8 grey+mask (titiler-dem rescaled)': await demGrey(),
   };
-  const { ms } = await time(() => interleave(img, { withAlpha: true }).data as Uint8Array);
-  console.log(`\n${name}: GDAL PNG ZLEVEL=6 ${gdalPngBytes(img) ?? 'n/a'} bytes; interleave ${ms.toFixed(2)} ms`);
-  for (const [k, v] of Object.entries(results)) console.log(`  ${k.padEnd(32)} ${v.ms.toFixed(2).padStart(7)} ms  ${String(v.bytes).padStart(7)} bytes`);
+  const rows: ImageEncoderRow[] = [];
+  for (const [name, img] of Object.entries(tiles)) {
+    const { data, channels } = interleave(img, { withAlpha: true });
+    const sixteen = data instanceof Uint16Array;
+    const space = channels <= 2 ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb';
+    const raw = { width: img.width, height: img.height, channels: channels as 2 | 4 };
+    const png = { width: img.width, height: img.height, data, channels, depth: (sixteen ? 16 : 8) as 8 | 16 };
+    const fast = (level: 1 | 6 | 9) => () => fastPngEncode(png, { zlib: { level } });
+    const encoders: Record<string, () => Promise<Uint8Array> | Uint8Array> = {
+      'interleave (planar -> chunky)': () => {
+        const d = interleave(img, { withAlpha: true }).data;
+        return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+      },
+      'encodePng (sharp z6 adaptive)': () => encodePng(img),
+      'sharp z6 no filter': () => sharp(data, { raw }).toColourspace(space).png({ compressionLevel: 6 }).toBuffer(),
+      'sharp z1 adaptive': () => sharp(data, { raw }).toColourspace(space).png({ compressionLevel: 1, adaptiveFiltering: true }).toBuffer(),
+      'fast-png default': () => fastPngEncode(png),
+      'fast-png z6': fast(6),
+      'fast-png z9': fast(9),
+      ...(img.data instanceof Uint8Array && {
+        'encodeImage jpeg (q85, no mask)': () => encodeImage('jpeg', img),
+        'encodeImage webp (q75 + alpha)': () => encodeImage('webp', img),
+      }),
+    };
+    const gdal = gdalPngBytes(img);
+    for (const [encoder, fn] of Object.entries(encoders)) {
+      rows.push({ tile: name, encoder, ...(await time(fn, runs)), ...(gdal !== undefined && { gdalPngBytes: gdal }) });
+    }
+  }
+  return rows;
 }

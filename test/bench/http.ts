@@ -1,0 +1,65 @@
+// Part (c): the server on 127.0.0.1:0 driven over real sockets, warm caches, concurrency 8, by our
+// node:http client (a separate process: http-load.ts) and by wrk when it is installed.
+import { fork } from 'node:child_process';
+import { Agent } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+import { buildApp } from '../../src/server/app.js';
+import { get, type LoadOptions, type LoadResult } from './http-load.js';
+import { FIXTURES, SCENARIOS, tilePath } from './scenarios.js';
+import { verifyTiles } from './verify.js';
+import { hasWrk, runWrk } from './wrk.js';
+
+export interface HttpRow extends LoadResult {
+  scenario: string;
+  tool: 'node:http' | 'wrk';
+  concurrency: number;
+  /** Event-loop utilization of the server's main thread during the run (1 = saturated). */
+  serverElu: number;
+  /** wrk counts response headers in bytes, our client only bodies. */
+  bytesInclude: 'body' | 'headers+body';
+}
+
+/** Runs http-load.ts in a child process, so the client does not share the server's event loop. */
+function runClient(o: LoadOptions): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(new URL('./http-load.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], cwd: PACKAGE_ROOT });
+    child.once('message', (m) => resolve(m as LoadResult));
+    child.once('error', reject);
+    child.once('exit', (code) => code !== 0 && reject(new Error(`load client exited with ${code}`)));
+    child.send(o);
+  });
+}
+
+async function withElu<T>(run: () => Promise<T>): Promise<T & { serverElu: number }> {
+  const start = performance.eventLoopUtilization();
+  const result = await run();
+  return { ...result, serverElu: performance.eventLoopUtilization(start).utilization };
+}
+
+export async function benchHttp(durationMs: number, concurrency: number, useWrk: boolean, log: (s: string) => void): Promise<HttpRow[]> {
+  const app = buildApp({ config: { sourceAllowlist: [FIXTURES + '/'] } });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const wrk = useWrk && hasWrk();
+  if (useWrk && !wrk) log('  wrk not found on PATH: skipped');
+  const rows: HttpRow[] = [];
+  const agent = new Agent({ keepAlive: true });
+  try {
+    for (const s of SCENARIOS) {
+      await verifyTiles(s, (path, headers) => get(base + path, agent, headers)); // also warms the caches
+      const o: LoadOptions = { base, paths: s.tiles.map((_, i) => tilePath(s, i)), headers: s.headers, concurrency, durationMs };
+      log(`  node:http c=${concurrency} ${s.name}`);
+      rows.push({ scenario: s.name, tool: 'node:http', concurrency, bytesInclude: 'body', ...(await withElu(() => runClient(o))) });
+      if (wrk) {
+        log(`  wrk       c=${concurrency} ${s.name}`);
+        rows.push({ scenario: s.name, tool: 'wrk', concurrency, bytesInclude: 'headers+body', ...(await withElu(() => runWrk(o, 2))) });
+      }
+    }
+  } finally {
+    agent.destroy();
+    await app.close();
+  }
+  return rows;
+}

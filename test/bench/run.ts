@@ -1,0 +1,72 @@
+// npm run bench [-- --only kernels,encoders,inproc,stages,http] [--quick]
+// Runs the benchmark parts, prints a table for each and writes test/bench/results/. Expects
+// `npm run build` to have run (the worker pool loads build/js and build/kernels.wasm).
+import { execFileSync } from 'node:child_process';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { benchCompression } from './encoders-compress.js';
+import { benchImageEncoders } from './encoders-image.js';
+import { benchHttp } from './http.js';
+import { benchInproc } from './inproc.js';
+import { benchKernels } from './kernels.js';
+import { compressionTable, httpTable, imageEncoderTable, inprocTable, kernelTable, stagesTable } from './report.js';
+import { writeResults, type BenchResults } from './results.js';
+import { benchStages } from './stages.js';
+
+const PARTS = ['kernels', 'encoders', 'inproc', 'stages', 'http'] as const;
+type Part = (typeof PARTS)[number];
+
+function parseArgs(argv: string[]): { parts: Part[]; quick: boolean } {
+  let parts: Part[] = [...PARTS];
+  let quick = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') quick = true;
+    else if (a === '--only' || a.startsWith('--only=')) {
+      const list = (a === '--only' ? argv[++i] ?? '' : a.slice(7)).split(',').filter(Boolean);
+      const bad = list.filter((p) => !(PARTS as readonly string[]).includes(p));
+      if (list.length === 0 || bad.length > 0) throw new Error(`--only takes ${PARTS.join('|')} (comma-separated), got ${JSON.stringify(list.join(','))}`);
+      parts = PARTS.filter((p) => list.includes(p));
+    } else if (a === '--help' || a === '-h') {
+      console.log(`usage: npm run bench -- [--only ${PARTS.join('|')}[,...]] [--quick]`);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a} (try --help)`);
+  }
+  return { parts, quick };
+}
+
+const { parts, quick } = parseArgs(process.argv.slice(2));
+// time budgets: a full run stays within a few minutes on 2 cores, --quick is a smoke run
+const budget = quick
+  ? { kernelMs: 100, imageRuns: 3, compressRuns: 2, inprocMs: 400, stagesMs: 300, httpMs: 1000 }
+  : { kernelMs: 1500, imageRuns: 30, compressRuns: 20, inprocMs: 4000, stagesMs: 2000, httpMs: 10000 };
+const log = (s: string) => process.stderr.write(s + '\n');
+const git = (...args: string[]) => { try { return execFileSync('git', args, { encoding: 'utf8' }).trim(); } catch { return 'n/a'; } };
+
+const results: BenchResults = {
+  startedAt: new Date().toISOString(),
+  options: { parts, quick },
+  machine: {
+    cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version, platform: `${process.platform}-${process.arch}`,
+    commit: git('rev-parse', '--short', 'HEAD'), dirtyFiles: git('status', '--porcelain').split('\n').filter(Boolean).length,
+  },
+};
+const t0 = performance.now();
+for (const part of parts) {
+  const load = loadavg()[0]!;
+  log(`\n== ${part} (load average ${load.toFixed(2)})`);
+  // other processes on the machine (tests, builds) skew every number: say so in the output
+  if (load > availableParallelism() / 2) log(`  warning: the machine is busy (1-minute load ${load.toFixed(2)} on ${availableParallelism()} cores); numbers will be low and noisy`);
+  (results.loadAverage ??= {})[part] = load;
+  if (part === 'kernels') console.log(kernelTable((results.kernels = await benchKernels(budget.kernelMs, log))));
+  if (part === 'encoders') {
+    const image = await benchImageEncoders(budget.imageRuns);
+    const compression = await benchCompression(budget.compressRuns);
+    results.encoders = { image, compression };
+    console.log(imageEncoderTable(image), '\n' + compressionTable(compression));
+  }
+  if (part === 'inproc') console.log(inprocTable((results.inproc = await benchInproc(budget.inprocMs, [1, 4], log))));
+  if (part === 'stages') console.log(stagesTable((results.stages = await benchStages(budget.stagesMs)), results.inproc));
+  if (part === 'http') console.log(httpTable((results.http = await benchHttp(budget.httpMs, 8, true, log))));
+}
+results.seconds = (performance.now() - t0) / 1000;
+log(`\ndone in ${results.seconds.toFixed(0)} s; wrote ${writeResults(results).join(', ')}`);

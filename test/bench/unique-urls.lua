@@ -1,0 +1,31 @@
+-- wrk script for the benchmark (see wrk.ts): cycles through the paths listed in the file named by the
+-- first script argument, making every URL unique (&_=thread-counter) so that no cache can answer,
+-- and prints a one-line JSON summary.
+local paths = {}
+local counter = 0
+local threads = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+
+function init(args)
+  for line in io.lines(args[1]) do
+    if #line > 0 then table.insert(paths, line) end
+  end
+end
+
+function request()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter - 1) % #paths + 1] .. "&_=w" .. id .. "-" .. counter)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests":%d,"durationUs":%d,"bytes":%d,"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
+    '"latencyUs":{"mean":%.1f,"p50":%d,"p99":%d,"max":%d}}\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
+    latency.mean, latency:percentile(50), latency:percentile(99), latency.max))
+end
