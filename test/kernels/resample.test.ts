@@ -161,6 +161,16 @@ describe('resample: hand-checked cases', () => {
     expect(a.data.every((v) => v === 7)).toBe(true);
   });
 
+  it('grows module memory past its initial 16 MiB for large sources', () => {
+    const n = 1600; // 1600^2 float64 = 20 MB
+    const source = new Float64Array(n * n);
+    for (let i = 0; i < source.length; i++) source[i] = i * 0.5;
+    // 16x16 output pixels over the last source rows and columns
+    const grid = affineGrid(16, 4, (x, y) => [n - 20 + x, n - 20 + y]);
+    for (const method of RESAMPLING_METHODS) expectSameAsReference(params('float64', method, source, n, n, 1, grid, 4, 16));
+    expect(kernels.memoryBytes).toBeGreaterThan(20e6);
+  });
+
   it('rejects inconsistent parameters', () => {
     const grid = affineGrid(4, 4, (x, y) => [x, y]);
     expect(() => kernels.resample(params('uint16', 'nearest', new Uint8Array(16), 4, 4, 1, grid, 4, 4))).toThrow(TypeError);
