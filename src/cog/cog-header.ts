@@ -102,8 +102,9 @@ async function parseHeader(url: string, tiff: GeoTIFF, signal?: AbortSignal): Pr
   if (width <= 0 || height <= 0 || width > 1 << 20 || height > 1 << 20) {
     throw new Error(`absurd dimensions ${width}x${height}`);
   }
-  const { origin, resolution } = geotransform(ifd0);
-  const crs = crsOf(first.getGeoKeys());
+  const keys = first.getGeoKeys();
+  const { origin, resolution } = geotransform(ifd0, keys?.GTRasterTypeGeoKey === 2);
+  const crs = crsOf(keys);
 
   const images: Array<{ layout: BlockLayout; isMask: boolean }> = [];
   for (let i = 0; i < count; i++) {
@@ -201,7 +202,14 @@ async function blockLayout(index: number, ifd: Ifd): Promise<BlockLayout> {
   };
 }
 
-function geotransform(ifd: Ifd): { origin: [number, number]; resolution: [number, number] } {
+/** The top-left corner and pixel size. PixelIsPoint tie points name a pixel centre: GDAL shifts them half a pixel. */
+function geotransform(ifd: Ifd, pixelIsPoint: boolean): { origin: [number, number]; resolution: [number, number] } {
+  const t = geotransformAsStored(ifd);
+  if (!pixelIsPoint) return t;
+  return { origin: [t.origin[0] - t.resolution[0] / 2, t.origin[1] + t.resolution[1] / 2], resolution: t.resolution };
+}
+
+function geotransformAsStored(ifd: Ifd): { origin: [number, number]; resolution: [number, number] } {
   const scale = ifd.getValue('ModelPixelScale') as ArrayLike<number> | undefined;
   const tie = ifd.getValue('ModelTiepoint') as ArrayLike<number> | undefined;
   const matrix = ifd.getValue('ModelTransformation') as ArrayLike<number> | undefined;

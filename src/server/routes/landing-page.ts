@@ -20,8 +20,8 @@ const examples = (): Array<[string, string]> => {
     ['RGB COG: point', `/cog/point/1.28,-1.28?url=${rgb}`],
     ['RGB COG: bbox', `/cog/bbox/0.5,-2,2,-0.5/256x256.png?url=${rgb}`],
     ['DEM COG (EPSG:2056): info', `/cog/info?url=${dem}`],
-    ['DEM COG: hillshade-free colormap tile', `/cog/tiles/WebMercatorQuad/14/8514/5864.png?url=${dem}&rescale=300,1100&colormap_name=terrain&resampling=bilinear`],
-    ['DEM COG: float32 npy tile', `/cog/tiles/WebMercatorQuad/14/8514/5864.npy?url=${dem}`],
+    ['DEM COG: hillshade-free colormap tile', `/cog/tiles/WebMercatorQuad/14/8515/5833.png?url=${dem}&rescale=1600,1800&colormap_name=terrain&resampling=bilinear`],
+    ['DEM COG: float32 npy tile', `/cog/tiles/WebMercatorQuad/14/8515/5833.npy?url=${dem}`],
     ['DEM COG: point', `/cog/point/7.098,45.922?url=${dem}`],
   ];
 };
