@@ -134,8 +134,9 @@ function projectGrid(crs: Crs, srcBounds: Bounds, bounds: Bounds, width: number,
     for (let i = 0; i < gw; i++) {
       const px = i * step;
       // the node one step past the last pixel continues the row's last linear piece
-      const x = px < width ? rowX[px] : 2 * rowX[width - 1] - rowX[width - 2];
-      const y = px < width ? rowY[px] : 2 * rowY[width - 1] - rowY[width - 2];
+      const [x, y] = px < width ? [rowX[px], rowY[px]]
+        : width >= 2 ? [2 * rowX[width - 1] - rowX[width - 2], 2 * rowY[width - 1] - rowY[width - 2]]
+        : transform(bounds[0] + (px + 0.5) * resX, bounds[3] - (j * step + 0.5) * resY);
       out[(j * gw + i) * 2] = Number.isFinite(x) ? x : NaN;
       out[(j * gw + i) * 2 + 1] = Number.isFinite(y) ? y : NaN;
     }
