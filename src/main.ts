@@ -3,6 +3,8 @@ import { loadConfig } from './config.js';
 
 /** `npm start`: serve on HOST:PORT (127.0.0.1:8000 by default) until SIGINT/SIGTERM. */
 const config = loadConfig();
+// sharp (image encoding) and zlib run on libuv's thread pool: give every worker thread one
+process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, config.workers + 2));
 const app = buildApp({ logger: { level: process.env.LOG_LEVEL ?? 'info' } });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
