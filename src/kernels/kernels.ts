@@ -95,8 +95,8 @@ export class Kernels {
     const grid = this.#copyIn(p.grid.subarray(0, nodes * 2));
     const pixels = dstWidth * dstHeight;
     const outBytes = pixels * bands * p.source.BYTES_PER_ELEMENT;
-    const out = x.alloc(outBytes) >>> 0;
-    const outMask = x.alloc(pixels) >>> 0;
+    const out = this.#alloc(outBytes);
+    const outMask = this.#alloc(pixels);
     const hasNodata = p.nodata === undefined ? 0 : 1;
     fn(method, src, srcWidth, srcHeight, bands, srcMask, hasNodata, p.nodata ?? 0, grid, step, dstWidth, dstHeight, out, outMask);
     const Ctor = typedArrayFor(p.dtype);
@@ -122,7 +122,7 @@ export class Kernels {
     x.reset();
     const src = this.#copyIn(data.subarray(0, bands * pixels));
     const rng = this.#copyIn(pairs);
-    const out = x.alloc(bands * pixels) >>> 0;
+    const out = this.#alloc(bands * pixels);
     fn(src, bands, pixels, rng, out);
     return new Uint8Array(this.#copyOut(out, bands * pixels));
   }
@@ -137,14 +137,25 @@ export class Kernels {
     const idx = this.#copyIn(index);
     const msk = mask === undefined ? 0 : this.#copyIn(mask.subarray(0, n));
     const tbl = this.#copyIn(lut);
-    const out = x.alloc(n * 4) >>> 0;
+    const out = this.#alloc(n * 4);
     x.apply_colormap(idx, msk, tbl, n, out);
     return new Uint8Array(this.#copyOut(out, n * 4));
   }
 
+  /** Module memory for this call; a failure leaves the instance usable (nothing was reserved). */
+  #alloc(bytes: number): number {
+    // the export takes an i32: larger requests would wrap to a small block
+    if (!(bytes >= 0 && bytes <= 0xffff0000)) throw new RangeError(`kernels: cannot allocate ${bytes} bytes`);
+    try {
+      return this.#x.alloc(bytes) >>> 0;
+    } catch (err) {
+      throw new RangeError(`kernels: module memory exhausted allocating ${bytes} bytes`, { cause: err });
+    }
+  }
+
   /** Copies a typed array into fresh module memory; returns its address. */
   #copyIn(a: ArrayBufferView): number {
-    const ptr = this.#x.alloc(a.byteLength) >>> 0;
+    const ptr = this.#alloc(a.byteLength);
     // the buffer is fetched after alloc: growing memory detaches the previous ArrayBuffer
     new Uint8Array(this.#x.memory.buffer, ptr, a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     return ptr;

@@ -43,11 +43,21 @@ export function typedArrayFor<T extends SampleType>(dtype: T): TypedArrayConstru
   return ctor;
 }
 
-/** The sample type of a typed array; throws for arrays that are not sample arrays. */
+const BY_TAG: Record<string, SampleType> = {
+  Uint8Array: 'uint8', Int8Array: 'int8', Uint16Array: 'uint16', Int16Array: 'int16',
+  Uint32Array: 'uint32', Int32Array: 'int32', Float32Array: 'float32', Float64Array: 'float64',
+};
+
+/**
+ * The sample type of a typed array; throws for views that are not sample arrays. Goes by the
+ * array's intrinsic type name, so Node Buffers count as uint8 and arrays from another realm work;
+ * Uint8ClampedArray is not uint8 for us (it clamps on write).
+ */
 export function dtypeOf(array: ArrayBufferView): SampleType {
-  // exact constructor match: Uint8ClampedArray is not uint8 for us (it clamps on write)
-  for (const dtype of SAMPLE_TYPES) if (array.constructor === CONSTRUCTORS[dtype]) return dtype;
-  throw new TypeError(`not a sample array: ${array.constructor.name}`);
+  const tag = ArrayBuffer.isView(array) ? (array as unknown as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] : undefined;
+  const dtype = tag === undefined ? undefined : BY_TAG[tag];
+  if (dtype === undefined) throw new TypeError(`not a sample array: ${tag ?? Object.prototype.toString.call(array)}`);
+  return dtype;
 }
 
 export type Resampling = 'nearest' | 'bilinear' | 'cubic';
