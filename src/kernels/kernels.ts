@@ -13,7 +13,6 @@ import {
   type Resampling,
   type SampleType,
   type TypedArray,
-  type TypedArrayOf,
 } from './types.js';
 
 type ResampleFn = (
@@ -183,4 +182,3 @@ export async function instantiateKernels(source: WebAssembly.Module | BufferSour
   return new Kernels(instance);
 }
 
-export type { TypedArrayOf };

@@ -68,6 +68,12 @@ export const RESAMPLING_METHODS: readonly Resampling[] = ['nearest', 'bilinear',
  * [col, col+1) x [row, row+1). Grid node (i, j) holds the source coordinate of the centre of output
  * pixel (i*gridStep, j*gridStep); the grid is (dstWidth/gridStep + 1) x (dstHeight/gridStep + 1)
  * nodes, the last row/column lying one step past the tile (extrapolated by the caller).
+ *
+ * Output pixel (px, py) lies in grid cell (gx, gy) = (floor(px/step), floor(py/step)) at
+ * tx = (px - gx*step)/step (ty likewise); with a, b the nodes (gx, gy), (gx+1, gy) and c, d those
+ * of row gy+1, its source coordinate is (1-tx)*((1-ty)*a + ty*c) + tx*((1-ty)*b + ty*d) in f64,
+ * in exactly that order (so the inner terms can be shared along an output row). Exact sampling
+ * arithmetic: assembly/resample.ts, test/kernels/reference/resample.ts.
  */
 export interface ResampleParams<T extends SampleType = SampleType> {
   method: Resampling;
