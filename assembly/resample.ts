@@ -35,6 +35,14 @@ const CUBIC = 2;
   return <usize><i32>f64x2.extract_lane(xy, 1) * <usize>W + <usize><i32>f64x2.extract_lane(xy, 0);
 }
 
+/** A sample as f64. Small unsigned types go through a signed conversion: same value, and engines
+ * compile i32 -> f64 signed conversion to a single instruction (unsigned needs a longer sequence). */
+// @ts-ignore: decorator
+@inline function num<T>(p: usize): f64 {
+  if (isInteger<T>() && sizeof<T>() <= 2) return <f64><i32>load<T>(p);
+  return <f64>load<T>(p);
+}
+
 /** `v` where bit n of `bits` is set, +0.0 elsewhere. */
 // @ts-ignore: decorator
 @inline function pick(bits: i32, n: i32, v: f64): f64 {
@@ -85,10 +93,10 @@ const CUBIC = 2;
       let d = out + (o << alignof<T>());
       for (let b = bands; b > 0; b--, s += ss, d += ds) {
         const acc =
-          w00 * <f64>load<T>(s) +
-          w10 * <f64>load<T>(s, sizeof<T>()) +
-          w01 * <f64>load<T>(s + row) +
-          w11 * <f64>load<T>(s + row, sizeof<T>());
+          w00 * num<T>(s) +
+          w10 * num<T>(s + sizeof<T>()) +
+          w01 * num<T>(s + row) +
+          w11 * num<T>(s + row + sizeof<T>());
         store<T>(d, toSample<T>(acc / wsum));
       }
       return true;
@@ -120,10 +128,10 @@ function bilinearEdge<T>(
   let d = out + (o << alignof<T>());
   for (let b = bands; b > 0; b--, s += ss, d += ds) {
     const acc =
-      pick(bits, 0, w00 * <f64>load<T>(s + ((y0 + x0) << alignof<T>()))) +
-      pick(bits, 1, w10 * <f64>load<T>(s + ((y0 + x1) << alignof<T>()))) +
-      pick(bits, 2, w01 * <f64>load<T>(s + ((y1 + x0) << alignof<T>()))) +
-      pick(bits, 3, w11 * <f64>load<T>(s + ((y1 + x1) << alignof<T>())));
+      pick(bits, 0, w00 * num<T>(s + ((y0 + x0) << alignof<T>()))) +
+      pick(bits, 1, w10 * num<T>(s + ((y0 + x1) << alignof<T>()))) +
+      pick(bits, 2, w01 * num<T>(s + ((y1 + x0) << alignof<T>()))) +
+      pick(bits, 3, w11 * num<T>(s + ((y1 + x1) << alignof<T>())));
     store<T>(d, toSample<T>(acc / wsum));
   }
   return true;
@@ -188,10 +196,10 @@ function bilinearEdge<T>(
         const s1 = s + row;
         const s2 = s1 + row;
         const s3 = s2 + row;
-        const r0s = wx0 * <f64>load<T>(s) + wx1 * <f64>load<T>(s, z) + wx2 * <f64>load<T>(s, 2 * z) + wx3 * <f64>load<T>(s, 3 * z);
-        const r1s = wx0 * <f64>load<T>(s1) + wx1 * <f64>load<T>(s1, z) + wx2 * <f64>load<T>(s1, 2 * z) + wx3 * <f64>load<T>(s1, 3 * z);
-        const r2s = wx0 * <f64>load<T>(s2) + wx1 * <f64>load<T>(s2, z) + wx2 * <f64>load<T>(s2, 2 * z) + wx3 * <f64>load<T>(s2, 3 * z);
-        const r3s = wx0 * <f64>load<T>(s3) + wx1 * <f64>load<T>(s3, z) + wx2 * <f64>load<T>(s3, 2 * z) + wx3 * <f64>load<T>(s3, 3 * z);
+        const r0s = wx0 * num<T>(s) + wx1 * num<T>(s + z) + wx2 * num<T>(s + 2 * z) + wx3 * num<T>(s + 3 * z);
+        const r1s = wx0 * num<T>(s1) + wx1 * num<T>(s1 + z) + wx2 * num<T>(s1 + 2 * z) + wx3 * num<T>(s1 + 3 * z);
+        const r2s = wx0 * num<T>(s2) + wx1 * num<T>(s2 + z) + wx2 * num<T>(s2 + 2 * z) + wx3 * num<T>(s2 + 3 * z);
+        const r3s = wx0 * num<T>(s3) + wx1 * num<T>(s3 + z) + wx2 * num<T>(s3 + 2 * z) + wx3 * num<T>(s3 + 3 * z);
         const acc = wy0 * r0s + wy1 * r1s + wy2 * r2s + wy3 * r3s;
         store<T>(d, toSample<T>(acc / wsum));
       }
@@ -207,10 +215,10 @@ function bilinearEdge<T>(
   s: usize, bits: i32, n: i32, x0: usize, x1: usize, x2: usize, x3: usize, wx0: f64, wx1: f64, wx2: f64, wx3: f64,
 ): f64 {
   return (
-    pick(bits, n, wx0 * <f64>load<T>(s + (x0 << alignof<T>()))) +
-    pick(bits, n + 1, wx1 * <f64>load<T>(s + (x1 << alignof<T>()))) +
-    pick(bits, n + 2, wx2 * <f64>load<T>(s + (x2 << alignof<T>()))) +
-    pick(bits, n + 3, wx3 * <f64>load<T>(s + (x3 << alignof<T>())))
+    pick(bits, n, wx0 * num<T>(s + (x0 << alignof<T>()))) +
+    pick(bits, n + 1, wx1 * num<T>(s + (x1 << alignof<T>()))) +
+    pick(bits, n + 2, wx2 * num<T>(s + (x2 << alignof<T>()))) +
+    pick(bits, n + 3, wx3 * num<T>(s + (x3 << alignof<T>())))
   );
 }
 

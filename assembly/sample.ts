@@ -24,16 +24,20 @@
 }
 
 /**
- * An interpolated f64 as a sample of type T. Integers: NaN -> 0, clamp to the type's range, then
- * round half up with floor(v + 0.5) (the TS reference does exactly this). float32 rounds to nearest
+ * An interpolated f64 as a sample of type T. Integers: clamp to the type's range, then round half
+ * up with floor(v + 0.5); NaN -> 0 (the TS reference does exactly this). float32 rounds to nearest
  * (f32.demote = Math.fround); float64 is unchanged.
+ *
+ * Cheaper but equal: NaN passes the clamp and the saturating truncation (nontrapping-f2i) maps it
+ * to 0; for unsigned types c + 0.5 > 0, where truncation is floor; types up to 16 bits convert
+ * through i32, whose saturating conversion is shorter machine code than the unsigned one.
  */
 // @ts-ignore: decorator
 @inline export function toSample<T>(v: f64): T {
   if (isFloat<T>()) return <T>v;
-  if (v != v) return <T>0;
   const lo = lowest<T>();
   const hi = highest<T>();
   const c = v < lo ? lo : v > hi ? hi : v;
-  return <T>Math.floor(c + 0.5);
+  if (!isSigned<T>()) return sizeof<T>() <= 2 ? <T><i32>(c + 0.5) : <T><u32>(c + 0.5);
+  return <T><i32>Math.floor(c + 0.5);
 }
