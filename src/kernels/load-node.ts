@@ -5,7 +5,11 @@ import { instantiateKernels, type Kernels } from './kernels.js';
 
 /** Reads and compiles the kernels once; hand the Module to each worker to instantiate. */
 export async function compileKernels(path: string = KERNELS_WASM): Promise<WebAssembly.Module> {
-  return WebAssembly.compile(await readFile(path));
+  const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+    throw new Error(`kernels: ${path} not found; run \`npm run build:wasm\``, { cause: err });
+  });
+  return WebAssembly.compile(bytes);
 }
 
 /** Compiles and instantiates the kernels in one go (tests, scripts, single-threaded use). */
