@@ -16,8 +16,8 @@ export interface BenchResults {
   seconds?: number;
   options: { parts: string[]; quick: boolean };
   machine: Record<string, string | number>;
-  /** 1-minute load average when each part started (other processes skew the numbers). */
-  loadAverage?: Record<string, number>;
+  /** Average cores used by the benchmark and by other processes during each part. */
+  cpuLoad?: Record<string, { benchCores: number; otherCores: number }>;
   kernels?: KernelRow[];
   encoders?: { image: ImageEncoderRow[]; compression: CompressionRow[] };
   inproc?: InprocRow[];

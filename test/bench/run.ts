@@ -2,12 +2,13 @@
 // Runs the benchmark parts, prints a table for each and writes test/bench/results/. Expects
 // `npm run build` to have run (the worker pool loads build/js and build/kernels.wasm).
 import { execFileSync } from 'node:child_process';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { benchCompression } from './encoders-compress.js';
 import { benchImageEncoders } from './encoders-image.js';
 import { benchHttp } from './http.js';
 import { benchInproc } from './inproc.js';
 import { benchKernels } from './kernels.js';
+import { meterLoad } from './machine-load.js';
 import { compressionTable, httpTable, imageEncoderTable, inprocTable, kernelTable, stagesTable } from './report.js';
 import { writeResults, type BenchResults } from './results.js';
 import { benchStages } from './stages.js';
@@ -52,11 +53,8 @@ const results: BenchResults = {
 };
 const t0 = performance.now();
 for (const part of parts) {
-  const load = loadavg()[0]!;
-  log(`\n== ${part} (load average ${load.toFixed(2)})`);
-  // other processes on the machine (tests, builds) skew every number: say so in the output
-  if (load > availableParallelism() / 2) log(`  warning: the machine is busy (1-minute load ${load.toFixed(2)} on ${availableParallelism()} cores); numbers will be low and noisy`);
-  (results.loadAverage ??= {})[part] = load;
+  log(`\n== ${part}`);
+  const meter = meterLoad();
   if (part === 'kernels') console.log(kernelTable((results.kernels = await benchKernels(budget.kernelMs, log))));
   if (part === 'encoders') {
     const image = await benchImageEncoders(budget.imageRuns);
@@ -67,6 +65,10 @@ for (const part of parts) {
   if (part === 'inproc') console.log(inprocTable((results.inproc = await benchInproc(budget.inprocMs, [1, 4], log))));
   if (part === 'stages') console.log(stagesTable((results.stages = await benchStages(budget.stagesMs)), results.inproc));
   if (part === 'http') console.log(httpTable((results.http = await benchHttp(budget.httpMs, 8, true, log))));
+  // other processes on the machine (tests, builds) skew every number: say so
+  const load = ((results.cpuLoad ??= {})[part] = meter());
+  const note = load.otherCores > 0.2 ? ': the machine was busy, these numbers are low and noisy' : '';
+  console.log(`  cores used: benchmark ${load.benchCores.toFixed(2)}, other processes ${load.otherCores.toFixed(2)} of ${availableParallelism()}${note}`);
 }
 results.seconds = (performance.now() - t0) / 1000;
 log(`\ndone in ${results.seconds.toFixed(0)} s; wrote ${writeResults(results).join(', ')}`);
