@@ -46,16 +46,28 @@ export type PointTransform = (x: number, y: number) => [number, number];
 
 const transforms = new Map<string, { forward: PointTransform; inverse: PointTransform }>();
 
-/** Transforms between two CRSs (forward: from -> to), built once per pair. */
+/**
+ * Transforms between two CRSs (forward: from -> to), built once per pair. Pairs go through WGS84 in
+ * two steps: proj4 builds a WGS84 projection object per point for a datum shift (`+towgs84`) in a
+ * direct transform, which made EPSG:2056 tiles 3.7x slower to plan; the two steps give identical
+ * coordinates.
+ */
 export function transformBetween(from: Crs, to: Crs): { forward: PointTransform; inverse: PointTransform } {
   const key = `${from.proj4}|${to.proj4}`;
   let t = transforms.get(key);
   if (!t) {
-    const converter = proj4(from.proj4, to.proj4);
-    t = {
-      forward: (x, y) => converter.forward([x, y]) as [number, number],
-      inverse: (x, y) => converter.inverse([x, y]) as [number, number],
-    };
+    const direct = from.proj4 === WGS84.proj4 || to.proj4 === WGS84.proj4;
+    const a = proj4(from.proj4, direct ? to.proj4 : WGS84.proj4);
+    const b = direct ? undefined : proj4(WGS84.proj4, to.proj4);
+    t = b
+      ? {
+          forward: (x, y) => b.forward(a.forward([x, y])) as [number, number],
+          inverse: (x, y) => a.inverse(b.inverse([x, y])) as [number, number],
+        }
+      : {
+          forward: (x, y) => a.forward([x, y]) as [number, number],
+          inverse: (x, y) => a.inverse([x, y]) as [number, number],
+        };
     transforms.set(key, t);
   }
   return t;

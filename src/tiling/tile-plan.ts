@@ -129,14 +129,25 @@ function projectGrid(crs: Crs, srcBounds: Bounds, bounds: Bounds, width: number,
     const [x, y] = inverse(mx, my);
     return [crs.geographic ? wrapLongitude(x, srcBounds) : x, y];
   };
+  const exact = maxError[0] <= 0 || maxError[1] <= 0;
   for (let j = 0; j < gh; j++) {
-    approximateRow(transform, xs, bounds[3] - (j * step + 0.5) * resY, maxError, rowX, rowY);
+    const my = bounds[3] - (j * step + 0.5) * resY;
+    if (exact) {
+      // only the nodes are needed
+      for (let i = 0; i < gw; i++) {
+        const [x, y] = transform(bounds[0] + (i * step + 0.5) * resX, my);
+        out[(j * gw + i) * 2] = Number.isFinite(x) ? x : NaN;
+        out[(j * gw + i) * 2 + 1] = Number.isFinite(y) ? y : NaN;
+      }
+      continue;
+    }
+    approximateRow(transform, xs, my, maxError, rowX, rowY);
     for (let i = 0; i < gw; i++) {
       const px = i * step;
       // the node one step past the last pixel continues the row's last linear piece
       const [x, y] = px < width ? [rowX[px], rowY[px]]
         : width >= 2 ? [2 * rowX[width - 1] - rowX[width - 2], 2 * rowY[width - 1] - rowY[width - 2]]
-        : transform(bounds[0] + (px + 0.5) * resX, bounds[3] - (j * step + 0.5) * resY);
+        : transform(bounds[0] + (px + 0.5) * resX, my);
       out[(j * gw + i) * 2] = Number.isFinite(x) ? x : NaN;
       out[(j * gw + i) * 2 + 1] = Number.isFinite(y) ? y : NaN;
     }
