@@ -2,7 +2,8 @@ import type { BlockLayout } from '../cog/cog-header.js';
 import { decodeBlock, unpackMaskBits } from '../cog/decode-block.js';
 import type { Kernels } from '../kernels/kernels.js';
 import type { Resampling, SampleType, TypedArray } from '../kernels/types.js';
-import { assembleWindow, type DecodedBlocks } from './assemble-window.js';
+import { assembleWindow, type DecodedBlocks, type WindowRaster } from './assemble-window.js';
+import { copyWindow } from './copy-window.js';
 import { renderOutput, type OutputOptions, type RenderedBody } from './render-output.js';
 import type { RasterPlan } from './tile-plan.js';
 
@@ -32,7 +33,7 @@ export interface RenderTask {
   /** 0-based samples to output. */
   bands: number[];
   resampling: Resampling;
-  plan: Pick<RasterPlan, 'window' | 'grid' | 'gridStep' | 'width' | 'height'>;
+  plan: Pick<RasterPlan, 'window' | 'grid' | 'gridStep' | 'width' | 'height' | 'copy'>;
   blocks: BlockInput[];
   /** 'values' answers the raw resampled values (points), otherwise an encoded body. */
   output: OutputOptions | 'values';
@@ -50,7 +51,21 @@ export interface RenderResult {
 export async function renderRaster(kernels: Kernels, task: RenderTask): Promise<RenderResult> {
   const { blocks, decoded } = await decodeInputs(task);
   const window = assembleWindow(task.layout, task.plan.window, task.dtype, task.bands, task.alphaSample, blocks);
-  const { data, mask } = kernels.resample({
+  const { plan } = task;
+  const { data, mask } = plan.copy
+    ? copyWindow(window, plan.copy, task.bands.length, task.dtype, plan.width, plan.height, task.nodata)
+    : resampleWindow(kernels, task, window);
+  let validPixels = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) validPixels++;
+  const raster = { data: data as TypedArray, dtype: task.dtype, mask, bands: task.bands.length, width: task.plan.width, height: task.plan.height };
+  if (task.output === 'values') {
+    return { values: { data: Array.from(raster.data, Number), valid: [mask[0] !== 0] }, validPixels, decoded };
+  }
+  return { rendered: await renderOutput(kernels, raster, task.output), validPixels, decoded };
+}
+
+function resampleWindow(kernels: Kernels, task: RenderTask, window: WindowRaster) {
+  return kernels.resample({
     method: task.resampling,
     dtype: task.dtype,
     source: window.data,
@@ -64,13 +79,6 @@ export async function renderRaster(kernels: Kernels, task: RenderTask): Promise<
     dstWidth: task.plan.width,
     dstHeight: task.plan.height,
   });
-  let validPixels = 0;
-  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) validPixels++;
-  const raster = { data: data as TypedArray, dtype: task.dtype, mask, bands: task.bands.length, width: task.plan.width, height: task.plan.height };
-  if (task.output === 'values') {
-    return { values: { data: Array.from(raster.data, Number), valid: [mask[0] !== 0] }, validPixels, decoded };
-  }
-  return { rendered: await renderOutput(kernels, raster, task.output), validPixels, decoded };
 }
 
 async function decodeInputs(task: RenderTask): Promise<{ blocks: DecodedBlocks; decoded: RenderResult['decoded'] }> {

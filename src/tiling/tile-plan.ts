@@ -31,6 +31,12 @@ export interface RasterPlan {
   height: number;
   /** Blocks of the level the window touches, as [blockX, blockY]. */
   blocks: Array<[number, number]>;
+  /**
+   * Set when the output grid coincides with the level's pixel grid (a COG already on the
+   * WebMercatorQuad grid): output pixel (col + i, row + j) is window pixel (i, j), copied without
+   * resampling (every method gives the source value at pixel centres).
+   */
+  copy?: { col: number; row: number };
 }
 
 /** Output pixels between two grid nodes: 16 keeps the interpolation error far below GDAL's 0.125 px. */
@@ -87,6 +93,8 @@ export function planMercatorRaster(header: CogHeader, bounds: Bounds, width: num
   const gh = height / step + 1;
   const { level: levelIndex, downsampling } = chooseLevel(header, bounds, width, height);
   const level = header.levels[levelIndex];
+  const aligned = alignedPlan(header, levelIndex, bounds, width, height);
+  if (aligned !== null) return aligned;
   // Our tiles match gdalwarp's with GDAL's approximate rows when a level at most 2x finer than the
   // output is read (every tile of a COG with overviews), and with exact coordinates when a much finer
   // level is reduced (no overviews). Measured against GDAL 3.6: test/cog/gdal-parity.test.ts.
@@ -101,6 +109,30 @@ export function planMercatorRaster(header: CogHeader, bounds: Bounds, width: num
     grid[i + 1] = (grid[i + 1] - window.row) / window.decimation;
   }
   return { level: levelIndex, window, grid, gridStep: step, width, height, blocks: blocksOf(level, window) };
+}
+
+/**
+ * The block-copy plan when the output pixels are the level's pixels (same CRS, same pixel size,
+ * origin on a pixel corner); null when they are not, undefined when they do not overlap.
+ */
+function alignedPlan(header: CogHeader, levelIndex: number, b: Bounds, width: number, height: number): RasterPlan | undefined | null {
+  if (header.crs.code !== 3857) return null;
+  const level = header.levels[levelIndex];
+  const res = (b[2] - b[0]) / width;
+  const close = (a: number, c: number) => Math.abs(a - c) <= 1e-9 * Math.max(1, Math.abs(c));
+  if (!close(level.resolution[0], res) || !close(level.resolution[1], (b[3] - b[1]) / height)) return null;
+  const fc = (b[0] - header.origin[0]) / res;
+  const fr = (header.origin[1] - b[3]) / res;
+  const c0 = Math.round(fc), r0 = Math.round(fr);
+  if (Math.abs(fc - c0) > 1e-6 || Math.abs(fr - r0) > 1e-6) return null;
+  const col = Math.max(0, c0), row = Math.max(0, r0);
+  const colEnd = Math.min(level.width, c0 + width), rowEnd = Math.min(level.height, r0 + height);
+  if (colEnd <= col || rowEnd <= row) return undefined;
+  const window = { col, row, width: colEnd - col, height: rowEnd - row, decimation: 1 };
+  return {
+    level: levelIndex, window, grid: new Float64Array(0), gridStep: 0, width, height,
+    blocks: blocksOf(level, window), copy: { col: col - c0, row: row - r0 },
+  };
 }
 
 function gridStepFor(width: number, height: number): number {
