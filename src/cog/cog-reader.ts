@@ -32,12 +32,8 @@ export class CogReader {
   private readonly blocks?: LRUCache<string, SharedArrayBuffer>;
 
   constructor(private readonly config: ServerConfig, private readonly pool: WorkerPool) {
-    this.headers = new LRUCache({
-      max: 1000,
-      maxSize: Math.max(1, config.headerCacheBytes),
-      // a header is mostly its block offset tables
-      sizeCalculation: () => 64 * 1024,
-    });
+    // Entries are promises: sized by a fixed guess first, and by their offset tables once parsed
+    this.headers = new LRUCache({ max: 1000, maxSize: Math.max(1, config.headerCacheBytes), sizeCalculation: () => 64 * 1024 });
     if (config.blockCacheBytes > 0) {
       this.blocks = new LRUCache({ maxSize: config.blockCacheBytes, sizeCalculation: (b) => Math.max(1, b.byteLength) });
     }
@@ -49,7 +45,11 @@ export class CogReader {
     if (!pending) {
       pending = openSource(url, this.config).then((source) => readCogHeader(source, signal));
       this.headers.set(url, pending);
-      pending.catch(() => this.headers.delete(url));
+      const entry = pending;
+      pending.then(
+        (header) => { if (this.headers.get(url) === entry) this.headers.set(url, entry, { size: headerBytes(header) }); },
+        () => this.headers.delete(url),
+      );
     }
     return pending;
   }
@@ -112,6 +112,12 @@ export class CogReader {
   private cacheKey(header: CogHeader, layout: BlockLayout, key: string) {
     return `${header.url}#${layout.ifd}#${key}`;
   }
+}
+
+/** A parsed header's memory is mostly its offset tables (two numbers a block, 8 bytes each). */
+function headerBytes(header: CogHeader): number {
+  const levels = [...header.levels, ...header.levels.flatMap((l) => (l.mask ? [l.mask] : []))];
+  return 4096 + levels.reduce((sum, l) => sum + 16 * l.offsets.length, 0);
 }
 
 /** Workers need the block geometry and codec, not the offset tables (which can be large). */
