@@ -1,5 +1,6 @@
 import type { Resampling } from '../kernels/types.js';
 import { COLORMAP_NAMES } from '../tiling/colormaps.js';
+import { parseCrsName, type Crs } from '../tiling/crs.js';
 import { OUTPUT_FORMATS, type OutputFormat } from '../tiling/render-output.js';
 import { badRequest } from './errors.js';
 
@@ -97,4 +98,13 @@ export function parseTileTail(tail: string): { y: number; scale: number; format?
   const scale = m[2] === undefined ? 1 : Number(m[2]);
   if (scale < 1 || scale > 4) throw badRequest(`invalid scale ${scale}: use 1 to 4`);
   return { y: Number(m[1]), scale, format: m[3] };
+}
+
+/** `coord_crs` / `dst_crs`: an EPSG code as `EPSG:n` or an OGC CRS URI. */
+export function parseCrs(v: Raw, name: string): Crs | undefined {
+  const s = last(v);
+  if (s === undefined || s === '') return undefined;
+  const crs = parseCrsName(s);
+  if (!crs) throw badRequest(`invalid ${name} ${JSON.stringify(s)}: expected EPSG:<code> with a known code`);
+  return crs;
 }

@@ -76,3 +76,28 @@ export function transformBetween(from: Crs, to: Crs): { forward: PointTransform;
 export function sameCrs(a: Crs, b: Crs): boolean {
   return a.proj4 === b.proj4 || (a.code !== undefined && a.code === b.code);
 }
+
+/** A rectangle's bounding box in another CRS, from `points` samples an edge (edges curve when reprojected). */
+export function transformBounds(b: [number, number, number, number], from: Crs, to: Crs, points = 21): [number, number, number, number] {
+  if (sameCrs(from, to)) return b;
+  const { forward } = transformBetween(from, to);
+  const out: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < points; i++) {
+    const t = i / (points - 1);
+    const x = b[0] + t * (b[2] - b[0]);
+    const y = b[1] + t * (b[3] - b[1]);
+    for (const [px, py] of [[x, b[1]], [x, b[3]], [b[0], y], [b[2], y]]) {
+      const [tx, ty] = forward(px, py);
+      if (!Number.isFinite(tx) || !Number.isFinite(ty)) continue;
+      out[0] = Math.min(out[0], tx); out[1] = Math.min(out[1], ty);
+      out[2] = Math.max(out[2], tx); out[3] = Math.max(out[3], ty);
+    }
+  }
+  return out;
+}
+
+/** `EPSG:4326`, `epsg:2056` or an OGC URI (`http://www.opengis.net/def/crs/EPSG/0/3857`); undefined when unknown. */
+export function parseCrsName(name: string): Crs | undefined {
+  const m = /^(?:epsg:|https?:\/\/www\.opengis\.net\/def\/crs\/epsg\/0\/)(\d+)$/i.exec(name.trim());
+  return m ? crsFromEpsg(Number(m[1])) : undefined;
+}

@@ -1,5 +1,5 @@
 import type { CogHeader } from '../cog/cog-header.js';
-import { transformBetween, WEB_MERCATOR } from './crs.js';
+import { transformBetween, WEB_MERCATOR, type Crs } from './crs.js';
 import type { Bounds } from './web-mercator.js';
 
 /**
@@ -10,8 +10,8 @@ import type { Bounds } from './web-mercator.js';
  * - level: walking from full resolution, stop at the level whose ratio is below the target while
  *   the next one is above it, or which is within 0.1 of the target; else the coarsest overview.
  */
-export function chooseLevel(header: CogHeader, bounds: Bounds, width: number, height: number): { level: number; downsampling: number } {
-  const ratio = targetRatio(header, bounds, width, height);
+export function chooseLevel(header: CogHeader, bounds: Bounds, width: number, height: number, outCrs: Crs = WEB_MERCATOR): { level: number; downsampling: number } {
+  const ratio = targetRatio(header, bounds, width, height, outCrs);
   const ratios = header.levels.map((l) => header.width / l.width);
   let i = 0;
   if (ratio > 1) {
@@ -24,8 +24,8 @@ export function chooseLevel(header: CogHeader, bounds: Bounds, width: number, he
   return { level: i, downsampling: ratio / ratios[i] };
 }
 
-function targetRatio(header: CogHeader, b: Bounds, width: number, height: number): number {
-  const { inverse } = transformBetween(header.crs, WEB_MERCATOR);
+function targetRatio(header: CogHeader, b: Bounds, width: number, height: number, outCrs: Crs): number {
+  const { inverse } = transformBetween(header.crs, outCrs);
   const resX = (b[2] - b[0]) / width;
   const resY = (b[3] - b[1]) / height;
   const [ox] = header.origin;

@@ -1,6 +1,6 @@
 import type { CogHeader, CogLevel } from '../cog/cog-header.js';
 import type { Resampling } from '../kernels/types.js';
-import { transformBetween, WEB_MERCATOR, type Crs } from './crs.js';
+import { sameCrs, transformBetween, WEB_MERCATOR, type Crs } from './crs.js';
 import { ORIGIN_SHIFT, tileBoundsMercator, type Bounds, type TileIndex } from './web-mercator.js';
 import { chooseLevel } from './overview.js';
 import { approximateRow } from './approximate-row.js';
@@ -83,23 +83,23 @@ function geographicToMercator(lon: number, lat: number): [number, number] {
 
 /** Plans the tile z/x/y at `size` pixels. Undefined when no source pixel falls in it. */
 export function planTile(header: CogHeader, tile: TileIndex, size: number, resampling: Resampling): RasterPlan | undefined {
-  return planMercatorRaster(header, tileBoundsMercator(tile), size, size, resampling);
+  return planRaster(header, tileBoundsMercator(tile), size, size, resampling);
 }
 
-/** Plans an output raster covering `bounds` (EPSG:3857) with width x height pixels. */
-export function planMercatorRaster(header: CogHeader, bounds: Bounds, width: number, height: number, resampling: Resampling): RasterPlan | undefined {
+/** Plans an output raster covering `bounds` (in `outCrs`, Web Mercator by default) with width x height pixels. */
+export function planRaster(header: CogHeader, bounds: Bounds, width: number, height: number, resampling: Resampling, outCrs: Crs = WEB_MERCATOR): RasterPlan | undefined {
   const step = gridStepFor(width, height);
   const gw = width / step + 1;
   const gh = height / step + 1;
-  const { level: levelIndex, downsampling } = chooseLevel(header, bounds, width, height);
+  const { level: levelIndex, downsampling } = chooseLevel(header, bounds, width, height, outCrs);
   const level = header.levels[levelIndex];
-  const aligned = alignedPlan(header, levelIndex, bounds, width, height);
+  const aligned = alignedPlan(header, levelIndex, bounds, width, height, outCrs);
   if (aligned !== null) return aligned;
   // Our tiles match gdalwarp's with GDAL's approximate rows when a level at most 2x finer than the
   // output is read (every tile of a COG with overviews), and with exact coordinates when a much finer
   // level is reduced (no overviews). Measured against GDAL 3.6: test/cog/gdal-parity.test.ts.
   const maxError: [number, number] = downsampling < 2 ? [0.125 * level.resolution[0], 0.125 * level.resolution[1]] : [0, 0];
-  const sourceCoords = projectGrid(header.crs, header.bounds, bounds, width, height, step, gw, gh, maxError);
+  const sourceCoords = projectGrid(header.crs, outCrs, header.bounds, bounds, width, height, step, gw, gh, maxError);
   const grid = toLevelPixels(header, level, sourceCoords);
   const window = windowOf(grid, level, PADDING[resampling]);
   if (!window) return undefined;
@@ -115,8 +115,8 @@ export function planMercatorRaster(header: CogHeader, bounds: Bounds, width: num
  * The block-copy plan when the output pixels are the level's pixels (same CRS, same pixel size,
  * origin on a pixel corner); null when they are not, undefined when they do not overlap.
  */
-function alignedPlan(header: CogHeader, levelIndex: number, b: Bounds, width: number, height: number): RasterPlan | undefined | null {
-  if (header.crs.code !== 3857) return null;
+function alignedPlan(header: CogHeader, levelIndex: number, b: Bounds, width: number, height: number, outCrs: Crs): RasterPlan | undefined | null {
+  if (!sameCrs(header.crs, outCrs)) return null;
   const level = header.levels[levelIndex];
   const res = (b[2] - b[0]) / width;
   const close = (a: number, c: number) => Math.abs(a - c) <= 1e-9 * Math.max(1, Math.abs(c));
@@ -148,8 +148,8 @@ function gridStepFor(width: number, height: number): number {
  * so that nearest-neighbour picks the same source pixels as gdalwarp; between node rows the kernel
  * interpolates, which is exact where GDAL's rows are linear.
  */
-function projectGrid(crs: Crs, srcBounds: Bounds, bounds: Bounds, width: number, height: number, step: number, gw: number, gh: number, maxError: [number, number]): Float64Array {
-  const { inverse } = transformBetween(crs, WEB_MERCATOR);
+function projectGrid(crs: Crs, outCrs: Crs, srcBounds: Bounds, bounds: Bounds, width: number, height: number, step: number, gw: number, gh: number, maxError: [number, number]): Float64Array {
+  const { inverse } = transformBetween(crs, outCrs);
   const resX = (bounds[2] - bounds[0]) / width;
   const resY = (bounds[3] - bounds[1]) / height;
   const out = new Float64Array(gw * gh * 2);

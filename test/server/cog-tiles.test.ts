@@ -145,3 +145,24 @@ describe('/cog metadata', () => {
     expect((await app.inject('/docs/')).statusCode).toBeLessThan(400);
   });
 });
+
+describe('/cog/bbox in the dataset CRS (TiTiler: coord_crs, dst_crs)', () => {
+  it('a box on the DEM pixel grid, in EPSG:2056, is the source window itself', async () => {
+    const { fromFile } = await import('geotiff');
+    const image = await (await fromFile(DEM)).getImage();
+    const [src] = (await image.readRasters({ window: [100, 40, 164, 72] })) as unknown as Float32Array[];
+    // origin (2573000, 1086000), 2.5 m pixels: columns 100..164, rows 40..72
+    const box = [2573000 + 100 * 2.5, 1086000 - 72 * 2.5, 2573000 + 164 * 2.5, 1086000 - 40 * 2.5].join(',');
+    const res = await app.inject(`/cog/bbox/${box}/64x32.npy?${q({ url: DEM, coord_crs: 'EPSG:2056' })}`);
+    expect(res.statusCode).toBe(200);
+    const npy = await parseNpy(res.rawPayload);
+    expect(npy.shape).toEqual([2, 32, 64]);
+    expect(Array.from(npy.data).slice(0, 64 * 32)).toEqual(Array.from(src));
+  });
+
+  it('rejects an unknown CRS', async () => {
+    const res = await app.inject(`/cog/bbox/0,0,1,1.png?${q({ url: DEM, dst_crs: 'EPSG:999999' })}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().detail).toMatch(/dst_crs/);
+  });
+});

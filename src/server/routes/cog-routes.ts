@@ -3,11 +3,12 @@ import type { CogHeader } from '../../cog/cog-header.js';
 import type { CogReader } from '../../cog/cog-reader.js';
 import type { ServerConfig } from '../../config.js';
 import type { OutputOptions } from '../../tiling/render-output.js';
-import { intersectsDataset, planMercatorRaster, planTile, type RasterPlan } from '../../tiling/tile-plan.js';
+import { transformBounds, WGS84 } from '../../tiling/crs.js';
+import { intersectsDataset, planRaster, planTile, type RasterPlan } from '../../tiling/tile-plan.js';
 import { isValidTile, lonLatToMercator, TILE_MATRIX_SET_ID, tileBoundsMercator, type Bounds } from '../../tiling/web-mercator.js';
 import { badRequest, notFound } from '../errors.js';
 import {
-  parseBidx, parseBoolean, parseColormapName, parseFormat, parseNodata, parseRescale, parseResampling, parseTileTail, requireUrl,
+  parseBidx, parseBoolean, parseColormapName, parseCrs, parseFormat, parseNodata, parseRescale, parseResampling, parseTileTail, requireUrl,
 } from '../query-params.js';
 import { pickContentEncoding } from '../../encoders/content-encoding.js';
 import { cogInfo, cogTileJson } from './cog-metadata.js';
@@ -68,7 +69,7 @@ export function cogRoutes(app: FastifyInstance, opts: { reader: CogReader; confi
     const [mx, my] = lonLatToMercator(lon, lat);
     const eps = 1e-6;
     const bounds: Bounds = [mx - eps, my - eps, mx + eps, my + eps];
-    const plan = intersectsDataset(header, bounds) ? planMercatorRaster(header, bounds, 1, 1, 'nearest') : undefined;
+    const plan = intersectsDataset(header, bounds) ? planRaster(header, bounds, 1, 1, 'nearest') : undefined;
     if (!plan) throw notFound(`point ${lon},${lat} is outside the bounds of the dataset`);
     const result = await reader.render(header, plan, { bands, resampling: 'nearest', nodata: parseNodata(q.nodata), output: 'values', signal: signalOf(req) });
     const valid = result.values!.valid[0];
@@ -85,17 +86,20 @@ export function cogRoutes(app: FastifyInstance, opts: { reader: CogReader; confi
     const dot = tail.lastIndexOf('.');
     if (dot < 0) throw badRequest('missing format: /bbox/{minx},{miny},{maxx},{maxy}[/{w}x{h}].{format}');
     const format = tail.slice(dot + 1);
-    const [minx, miny, maxx, maxy] = parseNumbers(size ? coords : coords.slice(0, dot), 4, 'minx,miny,maxx,maxy');
-    if (!(minx < maxx && miny < maxy)) throw badRequest('invalid bbox: expected minx < maxx and miny < maxy');
+    const bbox = parseNumbers(size ? coords : coords.slice(0, dot), 4, 'minx,miny,maxx,maxy') as Bounds;
+    if (!(bbox[0] < bbox[2] && bbox[1] < bbox[3])) throw badRequest('invalid bbox: expected minx < maxx and miny < maxy');
     const q = req.query as Query;
     const layer = await layerOptions(q, format, req);
     const header = await reader.header(layer.url, signalOf(req));
-    const [x0, y0] = lonLatToMercator(minx, miny);
-    const [x1, y1] = lonLatToMercator(maxx, maxy);
-    const bounds: Bounds = [x0, y0, x1, y1];
-    if (!intersectsDataset(header, bounds)) throw notFound('bbox is outside the bounds of the dataset');
-    const [w, h] = size ? parseSize(size.slice(0, size.lastIndexOf('.'))) : defaultBboxSize(header, bounds);
-    const plan = planMercatorRaster(header, bounds, w, h, layer.resampling);
+    // TiTiler: the box is in coord_crs (WGS84), the image in dst_crs (the dataset's CRS)
+    const outCrs = parseCrs(q.dst_crs, 'dst_crs') ?? header.crs;
+    const bounds = transformBounds(bbox, parseCrs(q.coord_crs, 'coord_crs') ?? WGS84, outCrs);
+    const data = transformBounds(header.bounds, header.crs, outCrs);
+    if (!(bounds[0] < data[2] && bounds[2] > data[0] && bounds[1] < data[3] && bounds[3] > data[1])) {
+      throw notFound('bbox is outside the bounds of the dataset');
+    }
+    const [w, h] = size ? parseSize(size.slice(0, size.lastIndexOf('.'))) : nativeSize(header, data, bounds);
+    const plan = planRaster(header, bounds, w, h, layer.resampling, outCrs);
     await send(reply, header, plan ?? emptyPlan(w, h), layer, req);
   };
   app.get('/cog/bbox/:coords', { schema: { querystring: layerQuerySchema, tags: ['COG'] } }, bbox);
@@ -154,10 +158,13 @@ function parseSize(s: string): [number, number] {
 }
 
 /** Without a size, TiTiler reads the bbox at the native resolution; capped at 1024 a side. */
-function defaultBboxSize(header: CogHeader, b: Bounds): [number, number] {
-  const res = header.crs.geographic ? header.levels[0].resolution[0] * 111320 : header.levels[0].resolution[0];
-  const scale = Math.min(1, 1024 / Math.max((b[2] - b[0]) / res, (b[3] - b[1]) / res));
-  return [Math.max(1, Math.round(((b[2] - b[0]) / res) * scale)), Math.max(1, Math.round(((b[3] - b[1]) / res) * scale))];
+function nativeSize(header: CogHeader, data: Bounds, b: Bounds): [number, number] {
+  const resX = (data[2] - data[0]) / header.width;
+  const resY = (data[3] - data[1]) / header.height;
+  const w = (b[2] - b[0]) / resX;
+  const h = (b[3] - b[1]) / resY;
+  const scale = Math.min(1, 1024 / Math.max(w, h));
+  return [Math.max(1, Math.round(w * scale)), Math.max(1, Math.round(h * scale))];
 }
 
 function signalOf(req: FastifyRequest): AbortSignal | undefined {
