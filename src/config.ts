@@ -1,6 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { DEMO_DATA_DIR } from './paths.js';
 
+/** AWS's public Terrarium tiles (Mapzen terrain tiles): what kepler.gl's `/mesh?url=terrarium` means. */
+export const DEFAULT_TERRARIUM_TEMPLATE = 'https://s3.amazonaws.com/elevation-tiles-prod/terrarium/{z}/{x}/{y}.png';
+
 export interface ServerConfig {
   host: string;
   port: number;
@@ -20,6 +23,12 @@ export interface ServerConfig {
   s3: { region?: string; endpoint?: string; forcePathStyle: boolean };
   /** Timeout in ms of one upstream read. */
   upstreamTimeoutMs: number;
+  /** The Terrarium PNG tiles `/mesh?url=terrarium` reads ({z}/{x}/{y} template). */
+  terrariumUrlTemplate: string;
+  /** Byte limit of the decoded elevation tiles cache (/mesh). */
+  elevationCacheBytes: number;
+  /** Byte limit of the finished terrain meshes cache (/mesh). */
+  meshCacheBytes: number;
 }
 
 const int = (v: string | undefined, fallback: number) => {
@@ -49,6 +58,9 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env = process.
       forcePathStyle: bool(env.S3_FORCE_PATH_STYLE) || env.S3_ENDPOINT !== undefined,
     },
     upstreamTimeoutMs: int(env.UPSTREAM_TIMEOUT_MS, 15000),
+    terrariumUrlTemplate: env.TERRARIUM_URL_TEMPLATE ?? DEFAULT_TERRARIUM_TEMPLATE,
+    elevationCacheBytes: int(env.ELEVATION_CACHE_BYTES, 64 * 1024 * 1024),
+    meshCacheBytes: int(env.MESH_CACHE_BYTES, 64 * 1024 * 1024),
     ...overrides,
   };
 }
