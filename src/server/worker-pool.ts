@@ -3,12 +3,18 @@ import { readFile } from 'node:fs/promises';
 import { Piscina } from 'piscina';
 import { COMPILED_JS, KERNELS_WASM } from '../paths.js';
 import type { RenderTask, RenderResult } from '../tiling/render-raster.js';
+import { HttpError } from './errors.js';
 
 /**
  * The pool of worker threads that do all CPU work. The WASM module is compiled once here and handed
  * to every worker, which only instantiates it. Workers load compiled JavaScript from build/js (worker
  * threads cannot load .ts), so `npm run build` must have run; `npm start` and `npm test` do that.
  */
+/** What a worker answers instead of throwing when the failure has an HTTP status (see tile-worker.ts). */
+export interface WorkerFailure {
+  failure: { status: number; detail: string };
+}
+
 export interface WorkerPool {
   render(task: RenderTask, signal?: AbortSignal): Promise<RenderResult>;
   readonly stats: { queued: number; running: number; threads: number; utilization: number };
@@ -26,13 +32,19 @@ export async function createWorkerPool(threads: number): Promise<WorkerPool> {
   return {
     // A signal is checked before queueing only: aborting a running Piscina task terminates its
     // worker, and re-creating one (and its WASM instance) costs more than finishing the tile.
-    render: async (task, signal) => {
-      signal?.throwIfAborted();
-      return (await piscina.run(task)) as RenderResult;
-    },
+    render: (task, signal) => runTask<RenderResult>(piscina, task, signal),
     get stats() {
       return { queued: piscina.queueSize, running: piscina.threads.length, threads, utilization: piscina.utilization };
     },
     close: () => piscina.destroy(),
   };
+}
+
+async function runTask<T>(piscina: Piscina, task: RenderTask, signal?: AbortSignal): Promise<T> {
+  signal?.throwIfAborted();
+  const result = (await piscina.run(task)) as T | WorkerFailure;
+  if (result && typeof result === 'object' && 'failure' in result) {
+    throw new HttpError(result.failure.status, result.failure.detail);
+  }
+  return result as T;
 }

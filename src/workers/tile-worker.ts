@@ -1,33 +1,42 @@
 import { workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { instantiateKernels, type Kernels } from '../kernels/kernels.js';
-import { renderRaster, type RenderTask, type RenderResult } from '../tiling/render-raster.js';
+import { HttpError } from '../server/errors.js';
+import { renderRaster, type RenderTask } from '../tiling/render-raster.js';
+import type { WorkerFailure } from '../server/worker-pool.js';
 
 /**
  * Piscina worker entry: instantiates the WASM kernels once from the module the main thread compiled
- * (handed over in workerData) and runs tasks. The logic lives in src/tiling; this file only wires it.
+ * (handed over in workerData) and runs tasks. The logic lives in src/tiling and src/mesh; this file
+ * only wires it.
  */
 const kernels: Promise<Kernels> = instantiateKernels((workerData as { kernels: WebAssembly.Module }).kernels);
 
 export default async function run(task: RenderTask): Promise<unknown> {
   const k = await kernels;
-  switch (task.kind) {
-    case 'render':
-      return transferBody(await renderRaster(k, task));
-    default:
-      throw new Error(`unknown task kind ${(task as { kind: string }).kind}`);
+  try {
+    switch (task.kind) {
+      case 'render': {
+        const result = await renderRaster(k, task);
+        return result.rendered ? transfer(result, result.rendered) : result;
+      }
+      default:
+        throw new Error(`unknown task kind ${(task as { kind: string }).kind}`);
+    }
+  } catch (err) {
+    // Errors cross threads as plain Errors: send the status along (HttpErrors say what the client did wrong)
+    if (err instanceof HttpError) return { failure: { status: err.status, detail: err.detail } } satisfies WorkerFailure;
+    throw err;
   }
 }
 
 /** Hands the body's memory to the main thread instead of copying it. */
-function transferBody(result: RenderResult): unknown {
-  const rendered = result.rendered;
-  if (!rendered) return result;
-  let body = rendered.body;
+function transfer<T extends object>(result: T, holder: { body: Uint8Array }): unknown {
+  let body = holder.body;
   if (body.byteOffset !== 0 || body.byteLength !== body.buffer.byteLength || body.buffer instanceof SharedArrayBuffer) {
     body = body.slice();
   }
-  rendered.body = body;
+  holder.body = body;
   return Piscina.move({
     get [Piscina.transferableSymbol]() { return [body.buffer]; },
     get [Piscina.valueSymbol]() { return result; },
