@@ -10,3 +10,5 @@ export {
   rescale_u32, rescale_i32, rescale_f32, rescale_f64,
 } from './rescale';
 export { apply_colormap } from './colormap';
+export { lzw_decode } from './lzw';
+export { predictor_horizontal, predictor_float } from './predictor';

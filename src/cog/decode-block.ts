@@ -1,40 +1,60 @@
 import { inflateSync } from 'node:zlib';
 import { getDecoder } from 'geotiff';
+import type { Kernels, PredictorParams } from '../kernels/kernels.js';
 import type { BlockLayout } from './cog-header.js';
 
 /**
  * Decompresses one TIFF block (tile or strip) into its samples, as the file lays them out
- * (pixel-interleaved when planar configuration is 1). Runs in worker threads.
- * Deflate goes through node's zlib (several times faster than a JavaScript inflate); the other
- * codecs and the predictors come from geotiff.js.
+ * (pixel-interleaved when planar configuration is 1), little-endian. Runs in worker threads.
+ * LZW and the predictors (2 and 3, after any codec) run in the WASM kernels; deflate goes through
+ * node's zlib (several times faster than a JavaScript inflate); the other codecs (JPEG, PackBits,
+ * ZSTD) come from geotiff.js.
  */
-export async function decodeBlock(layout: BlockLayout, rows: number, compressed: Uint8Array, littleEndian: boolean): Promise<ArrayBuffer> {
+export async function decodeBlock(
+  layout: BlockLayout, rows: number, compressed: Uint8Array, littleEndian: boolean, kernels: Kernels,
+): Promise<ArrayBuffer> {
   const samples = layout.planarConfiguration === 2 ? 1 : layout.samplesPerPixel;
+  const expected = Math.ceil((layout.blockWidth * samples * layout.bitsPerSample) / 8) * rows;
+  const predictor = predictorOf(layout, rows, samples, littleEndian);
+  let out: Uint8Array;
+  if (layout.compression === 5) {
+    out = kernels.decodeLzw(compressed, expected, predictor);
+  } else {
+    out = await decompress(layout, rows, samples, compressed);
+    if (out.byteLength < expected) throw new Error(`block decodes to ${out.byteLength} bytes, expected ${expected}`);
+    if (out.byteLength > expected || out.byteOffset !== 0 || out.buffer.byteLength !== expected || !(out.buffer instanceof ArrayBuffer)) {
+      out = new Uint8Array(out.subarray(0, expected)); // a copy (Buffer#slice would not be one)
+    }
+    if (predictor) kernels.applyPredictor(out, predictor);
+  }
+  // the predictors leave little-endian samples; otherwise big-endian files need a swap
+  if (!littleEndian && !predictor && layout.bitsPerSample > 8) swapBytes(out, layout.bitsPerSample / 8);
+  return out.buffer as ArrayBuffer;
+}
+
+function predictorOf(layout: BlockLayout, rows: number, samples: number, littleEndian: boolean): PredictorParams | undefined {
+  const predictor = layout.predictor ?? 1;
+  if (predictor === 1) return undefined;
+  if (predictor !== 2 && predictor !== 3) throw new Error(`unsupported predictor ${predictor}`);
+  return { predictor, width: layout.blockWidth, rows, samplesPerPixel: samples, bitsPerSample: layout.bitsPerSample, bigEndian: !littleEndian };
+}
+
+/** The codec alone (no predictor). */
+async function decompress(layout: BlockLayout, rows: number, samples: number, compressed: Uint8Array): Promise<Uint8Array> {
+  if (layout.compression === 1) return compressed.slice(); // a copy: the predictor works in place
+  if (layout.compression === 8 || layout.compression === 32946) return inflateSync(compressed);
   const params = {
     tileWidth: layout.blockWidth,
     tileHeight: rows,
-    predictor: layout.predictor,
+    predictor: 1,
     bitsPerSample: Array(samples).fill(layout.bitsPerSample),
     planarConfiguration: layout.planarConfiguration,
     samplesPerPixel: layout.samplesPerPixel,
     JPEGTables: layout.jpegTables ? new Uint8Array(layout.jpegTables) : undefined,
   };
-  let decoded: ArrayBufferLike;
-  if (layout.compression === 8 || layout.compression === 32946) {
-    const inflated = inflateSync(compressed);
-    const raw = await getDecoder(1, params);
-    decoded = await raw.decode(inflated.buffer.slice(inflated.byteOffset, inflated.byteOffset + inflated.byteLength));
-  } else {
-    const decoder = await getDecoder(layout.compression, params);
-    decoded = await decoder.decode(compressed.buffer.slice(compressed.byteOffset, compressed.byteOffset + compressed.byteLength));
-  }
-  const expected = Math.ceil((layout.blockWidth * samples * layout.bitsPerSample) / 8) * rows;
-  if (decoded.byteLength < expected) {
-    throw new Error(`block decodes to ${decoded.byteLength} bytes, expected ${expected}`);
-  }
-  const out = decoded.byteLength === expected ? (decoded as ArrayBuffer) : decoded.slice(0, expected) as ArrayBuffer;
-  if (!littleEndian && layout.bitsPerSample > 8) swapBytes(new Uint8Array(out), layout.bitsPerSample / 8);
-  return out;
+  const decoder = await getDecoder(layout.compression, params);
+  const decoded = await decoder.decode(compressed.buffer.slice(compressed.byteOffset, compressed.byteOffset + compressed.byteLength) as ArrayBuffer);
+  return new Uint8Array(decoded);
 }
 
 /** Big-endian files: the kernels and typed arrays work in little-endian. */

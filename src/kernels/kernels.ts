@@ -27,7 +27,32 @@ interface KernelExports {
   alloc(bytes: number): number;
   reset(): void;
   apply_colormap(index: number, mask: number, lut: number, pixels: number, out: number): void;
+  lzw_decode(src: number, srcLen: number, dst: number, dstLen: number): number;
+  predictor_horizontal(data: number, width: number, rows: number, spp: number, bytes: number, bigEndian: number): number;
+  predictor_float(data: number, width: number, rows: number, spp: number, bytes: number, scratch: number): number;
 }
+
+/**
+ * A TIFF predictor to undo on a decoded block: `rows` rows of `width` pixels of `samplesPerPixel`
+ * samples (1 with planar configuration 2) of `bitsPerSample` bits, rows packed without padding.
+ */
+export interface PredictorParams {
+  /** 2: horizontal differencing (8, 16, 32 or 64-bit samples); 3: floating point (16, 32 or 64-bit). */
+  predictor: 2 | 3;
+  width: number;
+  rows: number;
+  samplesPerPixel: number;
+  bitsPerSample: number;
+  /** The samples are big-endian (predictor 2 swaps them before summing). Output is always little-endian. */
+  bigEndian?: boolean;
+}
+
+/** lzw_decode's negative results. */
+const LZW_ERRORS: Record<number, string> = {
+  [-1]: 'bad arguments',
+  [-2]: 'a code after Clear is not a literal',
+  [-3]: 'a code beyond the string table',
+};
 
 /** Suffix of the per-type exports (resample_u16, rescale_f32, ...). */
 const SUFFIX: Record<SampleType, string> = {
@@ -38,6 +63,19 @@ const METHOD: Record<Resampling, number> = { nearest: 0, bilinear: 1, cubic: 2 }
 function isPositiveInt(n: number): boolean {
   return Number.isInteger(n) && n > 0;
 }
+
+/** Validated predictor arguments; `available` is the byte length the block must cover. */
+function predictorArgs(p: PredictorParams, available: number) {
+  const { predictor, width, rows, samplesPerPixel: spp, bitsPerSample: bits } = p;
+  if (predictor !== 2 && predictor !== 3) throw new RangeError(`unsupported predictor ${String(predictor)}`);
+  if (![width, rows, spp].every(isPositiveInt)) throw new RangeError('predictor: width, rows and samplesPerPixel must be positive integers');
+  const okBits = predictor === 2 ? [8, 16, 32, 64] : [16, 32, 64];
+  if (!okBits.includes(bits)) throw new RangeError(`predictor ${predictor} does not support ${bits}-bit samples`);
+  const rowBytes = (width * spp * bits) / 8;
+  if (rowBytes * rows > available) throw new RangeError(`predictor: ${rows} rows of ${rowBytes} bytes exceed the ${available} bytes of the block`);
+  return { predictor, width, rows, spp, bytes: bits / 8, rowBytes, bigEndian: p.bigEndian ? 1 : 0 };
+}
+type PredictorArgs = ReturnType<typeof predictorArgs>;
 
 export class Kernels {
   readonly #x: KernelExports;
@@ -139,6 +177,52 @@ export class Kernels {
     const out = this.#alloc(n * 4);
     x.apply_colormap(idx, msk, tbl, n, out);
     return new Uint8Array(this.#copyOut(out, n * 4));
+  }
+
+  /**
+   * Decodes a TIFF LZW (compression 5) block into exactly `outputBytes` bytes (the block's decoded
+   * size; decoding stops there), then undoes `predictor` when given. Throws an Error on corrupt data,
+   * including a stream that ends (EOI or end of input) before `outputBytes` bytes.
+   */
+  decodeLzw(input: Uint8Array, outputBytes: number, predictor?: PredictorParams): Uint8Array {
+    if (!(Number.isInteger(outputBytes) && outputBytes >= 0 && outputBytes <= 0x7fffffff)) {
+      throw new RangeError(`decodeLzw: bad output size ${outputBytes}`);
+    }
+    if (input.byteLength > 0x7fffffff) throw new RangeError('decodeLzw: input over 2 GiB');
+    const p = predictor && predictorArgs(predictor, outputBytes);
+    const x = this.#x;
+    x.reset();
+    const src = this.#copyIn(input);
+    const dst = this.#alloc(outputBytes);
+    const scratch = p?.predictor === 3 ? this.#alloc(p.rowBytes) : 0;
+    const n = x.lzw_decode(src, input.byteLength, dst, outputBytes);
+    if (n < 0) throw new Error(`corrupt LZW data: ${LZW_ERRORS[n] ?? `error ${n}`}`);
+    if (n < outputBytes) throw new Error(`corrupt LZW data: it decodes to ${n} bytes, expected ${outputBytes}`);
+    if (p) this.#predictor(p, dst, scratch);
+    return new Uint8Array(this.#copyOut(dst, outputBytes));
+  }
+
+  /**
+   * Undoes TIFF predictor 2 or 3 in place on the first rows * width * samplesPerPixel samples of
+   * `data` (which must hold them), leaving little-endian samples.
+   */
+  applyPredictor(data: Uint8Array, predictor: PredictorParams): void {
+    const p = predictorArgs(predictor, data.byteLength);
+    const x = this.#x;
+    x.reset();
+    const bytes = data.subarray(0, p.rowBytes * p.rows);
+    const ptr = this.#copyIn(bytes);
+    const scratch = p.predictor === 3 ? this.#alloc(p.rowBytes) : 0;
+    this.#predictor(p, ptr, scratch);
+    bytes.set(new Uint8Array(x.memory.buffer, ptr, bytes.byteLength));
+  }
+
+  #predictor(p: PredictorArgs, ptr: number, scratch: number): void {
+    const x = this.#x;
+    const rc = p.predictor === 2
+      ? x.predictor_horizontal(ptr, p.width, p.rows, p.spp, p.bytes, p.bigEndian)
+      : x.predictor_float(ptr, p.width, p.rows, p.spp, p.bytes, scratch);
+    if (rc !== 0) throw new RangeError(`predictor ${p.predictor}: bad arguments (error ${rc})`);
   }
 
   /** Module memory for this call; a failure leaves the instance usable (nothing was reserved). */

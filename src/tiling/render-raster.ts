@@ -49,7 +49,7 @@ export interface RenderResult {
 }
 
 export async function renderRaster(kernels: Kernels, task: RenderTask): Promise<RenderResult> {
-  const { blocks, decoded } = await decodeInputs(task);
+  const { blocks, decoded } = await decodeInputs(kernels, task);
   const window = assembleWindow(task.layout, task.plan.window, task.dtype, task.bands, task.alphaSample, blocks);
   const { plan } = task;
   const { data, mask } = plan.copy
@@ -81,14 +81,14 @@ function resampleWindow(kernels: Kernels, task: RenderTask, window: WindowRaster
   });
 }
 
-async function decodeInputs(task: RenderTask): Promise<{ blocks: DecodedBlocks; decoded: RenderResult['decoded'] }> {
+async function decodeInputs(kernels: Kernels, task: RenderTask): Promise<{ blocks: DecodedBlocks; decoded: RenderResult['decoded'] }> {
   const blocks: DecodedBlocks = { data: new Map(), mask: task.maskLayout ? new Map() : undefined };
   const decoded: RenderResult['decoded'] = [];
   for (const b of task.blocks) {
     let buf: ArrayBufferLike | undefined = b.decoded;
     if (!buf && b.compressed) {
       const layout = b.isMask ? task.maskLayout! : task.layout;
-      const raw = await decodeBlock(layout, b.rows, b.compressed, task.littleEndian);
+      const raw = await decodeBlock(layout, b.rows, b.compressed, task.littleEndian, kernels);
       const bytes = b.isMask ? unpackMaskBits(new Uint8Array(raw), layout.blockWidth, b.rows) : new Uint8Array(raw);
       const shared = new SharedArrayBuffer(bytes.byteLength);
       new Uint8Array(shared).set(bytes);

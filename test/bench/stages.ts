@@ -53,7 +53,7 @@ export async function benchStages(budgetMs: number): Promise<StageRow[]> {
       lap('fetch');
       const blocks: DecodedBlocks = { data: new Map(), mask: maskLayout ? new Map() : undefined };
       for (const [j, w] of wanted.entries()) {
-        const raw = new Uint8Array(await decodeBlock(w.layout, w.rows, bytes[j]!, header.littleEndian));
+        const raw = new Uint8Array(await decodeBlock(w.layout, w.rows, bytes[j]!, header.littleEndian, kernels));
         const decoded = w.layout === maskLayout ? unpackMaskBits(raw, w.layout.blockWidth, w.rows) : raw;
         const shared = new SharedArrayBuffer(decoded.byteLength); // as the worker does, for the block cache
         new Uint8Array(shared).set(decoded);
