@@ -1,5 +1,6 @@
 import type { BlockLayout } from '../cog/cog-header.js';
 import { decodeBlock, unpackMaskBits } from '../cog/decode-block.js';
+import { unprocessable } from '../server/errors.js';
 import type { Kernels } from '../kernels/kernels.js';
 import type { Resampling, SampleType, TypedArray } from '../kernels/types.js';
 import { assembleWindow, type DecodedBlocks, type WindowRaster } from './assemble-window.js';
@@ -41,7 +42,8 @@ export interface RenderTask {
 
 export interface RenderResult {
   rendered?: RenderedBody;
-  values?: { data: number[]; valid: boolean[] };
+  /** Planar samples of the output and its mask (0 or 255), for output 'values'. */
+  values?: { data: TypedArray; mask: Uint8Array };
   /** Count of valid output pixels (0: an empty tile). */
   validPixels: number;
   /** Blocks decoded by this task, for the front's cache. */
@@ -59,7 +61,7 @@ export async function renderRaster(kernels: Kernels, task: RenderTask): Promise<
   for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) validPixels++;
   const raster = { data: data as TypedArray, dtype: task.dtype, mask, bands: task.bands.length, width: task.plan.width, height: task.plan.height };
   if (task.output === 'values') {
-    return { values: { data: Array.from(raster.data, Number), valid: [mask[0] !== 0] }, validPixels, decoded };
+    return { values: { data: raster.data, mask }, validPixels, decoded };
   }
   return { rendered: await renderOutput(kernels, raster, task.output), validPixels, decoded };
 }
@@ -88,7 +90,9 @@ async function decodeInputs(kernels: Kernels, task: RenderTask): Promise<{ block
     let buf: ArrayBufferLike | undefined = b.decoded;
     if (!buf && b.compressed) {
       const layout = b.isMask ? task.maskLayout! : task.layout;
-      const raw = await decodeBlock(layout, b.rows, b.compressed, task.littleEndian, kernels);
+      const raw = await decodeBlock(layout, b.rows, b.compressed, task.littleEndian, kernels).catch((err: Error) => {
+        throw unprocessable(`corrupt or unsupported block ${b.key} of IFD ${layout.ifd}: ${err.message}`);
+      });
       const bytes = b.isMask ? unpackMaskBits(new Uint8Array(raw), layout.blockWidth, b.rows) : new Uint8Array(raw);
       const shared = new SharedArrayBuffer(bytes.byteLength);
       new Uint8Array(shared).set(bytes);

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fromArrayBuffer } from 'geotiff';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { fixture, q, scratchDir, testApp } from '../helpers/app.js';
@@ -15,6 +16,14 @@ beforeAll(async () => {
   const bytes = readFileSync(fixture(RGB));
   writeFileSync(join(dir, 'truncated.tif'), bytes.subarray(0, 200));
   writeFileSync(join(dir, 'garbage.tif'), Buffer.from('this is not a tiff at all, just text'));
+  // a valid header over a damaged block: the deflate stream of every block is overwritten
+  const damaged = Buffer.from(readFileSync(fixture('riotiler-cog_uint16_utm_ovr.tif')));
+  const tiff = await fromArrayBuffer(damaged.buffer.slice(damaged.byteOffset, damaged.byteOffset + damaged.byteLength));
+  for (let i = 0; i < (await tiff.getImageCount()); i++) {
+    const offsets = (await (await tiff.getImage(i)).fileDirectory.loadValue('TileOffsets')) as ArrayLike<number>;
+    for (const o of Array.from(offsets)) damaged.fill(0xa5, Number(o), Number(o) + 64);
+  }
+  writeFileSync(join(dir, 'damaged.tif'), damaged);
   writeFileSync(join(dir, RGB), bytes);
   upstream = await startRangeServer(dir, {
     onRequest: (req, res) => {
@@ -28,12 +37,13 @@ afterAll(async () => { await app.close(); await upstream.close(); });
 
 describe('/cog with broken sources', () => {
   it.each([
-    ['truncated TIFF', () => join(dir, 'truncated.tif'), 422],
-    ['not a TIFF', () => join(dir, 'garbage.tif'), 422],
-    ['upstream 500', () => `${upstream.url}/fail500.tif`, 502],
-    ['upstream 404', () => `${upstream.url}/missing.tif`, 404],
-  ])('%s', async (_name, url, status) => {
-    const res = await app.inject(`/cog/tiles/WebMercatorQuad/7/64/64.png?${q({ url: url() })}`);
+    ['truncated TIFF', () => join(dir, 'truncated.tif'), 422, '7/64/64'],
+    ['not a TIFF', () => join(dir, 'garbage.tif'), 422, '7/64/64'],
+    ['damaged block', () => join(dir, 'damaged.tif'), 422, '7/42/24'],
+    ['upstream 500', () => `${upstream.url}/fail500.tif`, 502, '7/64/64'],
+    ['upstream 404', () => `${upstream.url}/missing.tif`, 404, '7/64/64'],
+  ])('%s', async (_name, url, status, tile) => {
+    const res = await app.inject(`/cog/tiles/WebMercatorQuad/${tile}.png?${q({ url: url() })}`);
     expect(res.statusCode).toBe(status);
     expect(res.json().detail).toEqual(expect.any(String));
     expect(res.headers['cache-control']).toBe('no-store');

@@ -72,10 +72,10 @@ export function cogRoutes(app: FastifyInstance, opts: { reader: CogReader; confi
     const plan = intersectsDataset(header, bounds) ? planRaster(header, bounds, 1, 1, 'nearest') : undefined;
     if (!plan) throw notFound(`point ${lon},${lat} is outside the bounds of the dataset`);
     const result = await reader.render(header, plan, { bands, resampling: 'nearest', nodata: parseNodata(q.nodata), output: 'values', signal: signalOf(req) });
-    const valid = result.values!.valid[0];
+    const { data, mask } = result.values!;
     return {
       coordinates: [lon, lat],
-      values: valid ? result.values!.data : result.values!.data.map(() => null),
+      values: Array.from(data, (v) => (mask[0] !== 0 ? Number(v) : null)),
       band_names: bands.map((b) => `b${b + 1}`),
     };
   });
