@@ -12,3 +12,5 @@ export {
 export { apply_colormap } from './colormap';
 export { lzw_decode } from './lzw';
 export { predictor_horizontal, predictor_float } from './predictor';
+export { decode_elevation } from './elevation';
+export { qm_encode } from './quantized-mesh';

@@ -103,6 +103,15 @@ export class Kernels {
   }
 
   /**
+   * The raw exports (memory, alloc, reset and every kernel), for glue kept in its own file
+   * (e.g. the mesh kernels in mesh-*.ts). The same bump-allocator rules apply: reset, alloc, copy in,
+   * run, copy out; never keep a view of memory across calls (memory may grow).
+   */
+  get exports(): Record<string, unknown> & Pick<KernelExports, 'memory' | 'alloc' | 'reset'> {
+    return this.#x as unknown as Record<string, unknown> & Pick<KernelExports, 'memory' | 'alloc' | 'reset'>;
+  }
+
+  /**
    * Resamples planar `source` through the coordinate grid (semantics in types.ts and
    * assembly/resample.ts). Returns planar data of p.dtype plus a 0/255 mask.
    */
