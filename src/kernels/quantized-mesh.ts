@@ -21,6 +21,11 @@ export interface QuantizedMeshInput {
   /** Tile bounds in degrees. */
   bounds: [west: number, south: number, east: number, north: number];
   /**
+   * Latitude in degrees of each grid row (row 0 = north), for grids whose rows are not evenly spaced
+   * in latitude (Web-Mercator tiles: rows are even in Mercator y). Default: evenly spaced.
+   */
+  rowLatitudes?: ArrayLike<number>;
+  /**
    * kepler: v = 0 at the NORTH edge (kepler.gl decodes with bounds [w, n, e, s]);
    * spec: v = 0 at the south edge, as the quantized-mesh spec and Cesium expect.
    */
@@ -82,6 +87,15 @@ export function quantizeGridCoordinate(i: number, gridSize: number): number {
   return Math.round((i / (gridSize - 1)) * MAXQ);
 }
 
+/** v of a grid row: the row's latitude placed linearly between the tile's bounds, as decoders read v. */
+export function gridRowV(row: number, input: Pick<QuantizedMeshInput, 'gridSize' | 'orientation' | 'bounds' | 'rowLatitudes'>): number {
+  const [, south, , north] = input.bounds;
+  const fromNorth = input.rowLatitudes
+    ? Math.min(MAXQ, Math.max(0, Math.round(((north - input.rowLatitudes[row]) / (north - south)) * MAXQ)))
+    : quantizeGridCoordinate(row, input.gridSize);
+  return input.orientation === 'kepler' ? fromNorth : MAXQ - fromNorth;
+}
+
 /**
  * The tile's quantized-mesh-1.0 bytes (not compressed). Header per the spec in WGS84 (centre at
  * mid height, bounding sphere over the decoded vertices, horizon occlusion point in ellipsoid-scaled
@@ -124,7 +138,7 @@ export function encodeQuantizedMesh(k: Kernels, input: QuantizedMeshInput): Uint
     f[4 + g + i] = Math.sin(lon);
     u16[i] = u;
     // row i: v and the latitude a decoder maps it to (kepler: [w, n, e, s] bounds; spec: [w, s, e, n])
-    const v = kepler ? u : MAXQ - u;
+    const v = gridRowV(i, input);
     const lat = (kepler ? north + (v / MAXQ) * (south - north) : south + (v / MAXQ) * (north - south)) * RADIANS_PER_DEGREE;
     f[4 + 2 * g + i] = Math.cos(lat);
     f[4 + 3 * g + i] = Math.sin(lat);

@@ -541,3 +541,32 @@ describe('encodeQuantizedMesh on the terrain fixtures', () => {
     }
   }, 60_000);
 });
+
+describe('encodeQuantizedMesh with Web-Mercator rows (rowLatitudes)', () => {
+  it('places each grid row at its own latitude, as loaders.gl decodes it, in both orientations', async () => {
+    const g = 17;
+    const [w, s, e, n] = CANYON;
+    const mercY = (lat: number) => Math.log(Math.tan(Math.PI / 4 + (lat * DEG) / 2));
+    const rowLatitudes = Array.from({ length: g }, (_, r) => {
+      const y = mercY(n) + (r / (g - 1)) * (mercY(s) - mercY(n));
+      return (2 * Math.atan(Math.exp(y)) - Math.PI / 2) / DEG;
+    });
+    const heights = Float32Array.from({ length: g * g }, (_, i) => 1000 + (i % g) * 3 + Math.floor(i / g));
+    for (const orientation of ['kepler', 'spec'] as const) {
+      const inp = { ...input(fullGrid(g), heights, g, CANYON, orientation), rowLatitudes };
+      const bytes = encodeChecked(inp);
+      const loaderBounds = orientation === 'kepler' ? [w, n, e, s] : [w, s, e, n];
+      const mesh = (await parse(bytes.slice().buffer, QuantizedMeshLoader, { 'quantized-mesh': { bounds: loaderBounds, skirtHeight: 0 } })) as {
+        attributes: { POSITION: { value: Float32Array } };
+      };
+      const pos = mesh.attributes.POSITION.value;
+      const tolLat = (0.5 * (n - s)) / MAXQ + 1e-5;
+      for (let i = 0; i < pos.length / 3; i++) {
+        const [lon, lat, h] = [pos[3 * i]!, pos[3 * i + 1]!, pos[3 * i + 2]!];
+        const col = Math.round(((lon - w) / (e - w)) * (g - 1));
+        const row = Math.round(h - 1000 - col * 3); // the heights encode the row
+        expect(Math.abs(lat - rowLatitudes[row]!), `row ${row}`).toBeLessThanOrEqual(tolLat);
+      }
+    }
+  });
+});

@@ -3,7 +3,7 @@
 // EllipsoidalOccluder.computeHorizonCullingPointFromVerticesPossiblyUnderEllipsoid (its per-vertex
 // magnitude rearranged to one square root), AttributeCompression.octEncodeInRange. Plus a full decoder
 // (every section) for the tests.
-import type { QuantizedMeshInput } from '../../../src/kernels/quantized-mesh.js';
+import { gridRowV, type QuantizedMeshInput } from '../../../src/kernels/quantized-mesh.js';
 
 const RADII: [number, number, number] = [6378137.0, 6378137.0, 6356752.3142451793]; // Ellipsoid.WGS84
 const MAXQ = 32767;
@@ -138,7 +138,7 @@ export function encodeQuantizedMeshReference(input: QuantizedMeshInput): Uint8Ar
     if (vertices[2 * i]! >= g || vertices[2 * i + 1]! >= g) throw new RangeError('a vertex lies outside the grid');
     return quant(vertices[2 * i]!);
   };
-  const vOf = (i: number) => (kepler ? quant(vertices[2 * i + 1]!) : MAXQ - quant(vertices[2 * i + 1]!));
+  const vOf = (i: number) => gridRowV(vertices[2 * i + 1]!, input);
   for (let i = 0; i < nv; i++) uOf(i);
 
   // winding (counter-clockwise in u, v) and first-use renumbering
