@@ -9,6 +9,9 @@
 //
 // Sums have a fixed shape, ((t0 + t1) + t2) + t3; a neighbour outside the source or unusable
 // contributes the term +0.0 (its weight is dropped from the weight sum the same way).
+//
+// Where gdalwarp reduces (a scale below 0.95 on either axis, see "widened filters" below) bilinear
+// and cubic use GDAL's stretched filter instead of the 2x2 / 4x4 neighbourhoods.
 
 import { alloc } from './memory';
 import { toSample } from './sample';
@@ -269,12 +272,151 @@ function cubicEdge<T>(
   return v < 0 ? 0 : v >= size ? size - 1 : v;
 }
 
+// ---- widened filters (GDAL 3.6 reducing) ------------------------------------------------------------
+// GDAL's warp kernel (alg/gdalwarpkernel.cpp) keeps its 2x2 / 4x4 formulas only while the chunk's
+// scale (destination pixels per source pixel, GDALWarpKernel::dfXScale/dfYScale) is at least 0.95 on
+// both axes. Below that it stretches the filter: radius r = ceil(R / s) source pixels (R = 1 bilinear,
+// 2 cubic; s = min(scale, 1) per axis) and the neighbour at offset i from c0 = floor(x - 0.5) weighs
+// f((i - dx) * s), f = GWKBilinear / GWKCubic, dx = x - 0.5 - c0. Two variants, as in GDAL:
+// - no validity map (GWKResampleNoMasksT): offsets 1-r..r clamped to the source; the value is
+//   sum_j wy_j * (sum_i v * wx_i) / ((sum wx) * (sum wy)); a source narrower than r (or lower than
+//   its y radius) falls back to the 2x2 bilinear formula, for both methods;
+// - with one (GWKResample): offsets -r..r (bilinear) or 1-r..r (cubic) clamped, unusable neighbours
+//   skipped, each row's sum weighted by wy; the pixel is masked when the weight sum is below 1e-6 and
+//   the sum is divided by the weight sum unless that lies within 1e-5 of 1.
+// The centre pixel must be usable, like the fixed kernels. Sums run in offset order (i inner).
+
+/** GDAL's GWKBilinear (cubic false) or GWKCubic (Keys, a = -0.5) at distance x. */
+// @ts-ignore: decorator
+@inline function filterAt(cubic: bool, x: f64): f64 {
+  const a = abs<f64>(x);
+  if (!cubic) return a <= 1.0 ? 1.0 - a : 0.0;
+  const x2 = x * x;
+  if (a <= 1.0) return x2 * (1.5 * a - 2.5) + 1.0;
+  if (a <= 2.0) return x2 * (-0.5 * a + 2.5) - 4.0 * a + 2.0;
+  return 0.0;
+}
+
+/** Weights f((k - d) * s) for k = k0..k1 into `to` (f64 each); returns their sum in that order. */
+// @ts-ignore: decorator
+@inline function weights(cubic: bool, k0: i32, k1: i32, d: f64, s: f64, to: usize): f64 {
+  let sum = 0.0;
+  for (let k = k0; k <= k1; k++, to += 8) {
+    const w = filterAt(cubic, (<f64>k - d) * s);
+    store<f64>(to, w);
+    sum += w;
+  }
+  return sum;
+}
+
+/**
+ * sum_j wy_j * (sum_i v(i, j) * wx_i) over an ni x nj block at `s` (rows `row` bytes apart), in
+ * offset order. Two rows at a time, one per f64x2 lane: each lane performs the scalar row's
+ * operations, so the sums are the scalar ones.
+ */
+// @ts-ignore: decorator
+@inline function blockSum<T>(s: usize, row: usize, ni: usize, nj: usize, wxs: usize, wys: usize): f64 {
+  let acc = 0.0;
+  let j: usize = 0;
+  for (; j + 1 < nj; j += 2, s += row << 1) {
+    let racc = f64x2.splat(0.0);
+    let p = s;
+    for (let i: usize = 0; i < ni; i++, p += sizeof<T>()) {
+      const v = f64x2.replace_lane(f64x2.splat(num<T>(p)), 1, num<T>(p + row));
+      racc = f64x2.add(racc, f64x2.mul(v, v128.load64_splat(wxs + (i << 3))));
+    }
+    acc += load<f64>(wys + (j << 3)) * f64x2.extract_lane(racc, 0);
+    acc += load<f64>(wys + (j << 3), 8) * f64x2.extract_lane(racc, 1);
+  }
+  if (j < nj) {
+    let racc = 0.0;
+    for (let i: usize = 0; i < ni; i++) racc += num<T>(s + (i << alignof<T>())) * load<f64>(wxs + (i << 3));
+    acc += load<f64>(wys + (j << 3)) * racc;
+  }
+  return acc;
+}
+
+/** One output pixel with the stretched filter; xy is inside the source. wxs/wys: scratch weights. */
+function widenedAt<T>(
+  cubic: bool, xy: v128, o: usize, src: usize, W: i32, H: i32, valid: usize, bands: i32, ss: usize, out: usize, ds: usize,
+  sx: f64, sy: f64, rx: i32, ry: i32, wxs: usize, wys: usize,
+): bool {
+  if (valid != 0 && !usable(valid, under(xy, W))) return false;
+  const p = f64x2.sub(xy, f64x2.splat(0.5));
+  const fl = f64x2.floor(p);
+  const f = f64x2.sub(p, fl);
+  const c0 = <i32>f64x2.extract_lane(fl, 0);
+  const r0 = <i32>f64x2.extract_lane(fl, 1);
+  const dx = f64x2.extract_lane(f, 0);
+  const dy = f64x2.extract_lane(f, 1);
+  if (valid == 0 && (rx > W || ry > H)) return bilinearAt<T>(xy, o, src, W, H, valid, bands, ss, out, ds);
+  const first = valid == 0 || cubic ? 1 : 0; // GWKResample's bilinear also visits offset -r (weight 0)
+  const i0 = max<i32>(first - rx, -c0);
+  const i1 = min<i32>(rx, W - 1 - c0);
+  const j0 = max<i32>(first - ry, -r0);
+  const j1 = min<i32>(ry, H - 1 - r0);
+  const ni = <usize>(i1 - i0 + 1);
+  const nj = <usize>(j1 - j0 + 1);
+  const hsum = weights(cubic, i0, i1, dx, sx, wxs);
+  const vsum = weights(cubic, j0, j1, dy, sy, wys);
+  const row = <usize>W << alignof<T>();
+  const corner = <usize>(r0 + j0) * <usize>W + <usize>(c0 + i0);
+  let s = src + (corner << alignof<T>());
+  let d = out + (o << alignof<T>());
+  if (valid == 0) {
+    const norm = hsum * vsum;
+    for (let b = bands; b > 0; b--, s += ss, d += ds) store<T>(d, toSample<T>(blockSum<T>(s, row, ni, nj, wxs, wys) / norm));
+    return true;
+  }
+  // the weight sum, shared by the bands (they share the validity map)
+  let wsum = 0.0;
+  let usableCount: usize = 0;
+  let vr = valid + corner;
+  for (let j: usize = 0; j < nj; j++, vr += <usize>W) {
+    let rw = 0.0;
+    for (let i: usize = 0; i < ni; i++) {
+      if (load<u8>(vr + i) != 0) {
+        rw += load<f64>(wxs + (i << 3));
+        usableCount++;
+      }
+    }
+    wsum += rw * load<f64>(wys + (j << 3));
+  }
+  if (wsum < 0.000001) return false;
+  const divide = wsum < 0.99999 || wsum > 1.00001;
+  for (let b = bands; b > 0; b--, s += ss, d += ds) {
+    let acc = 0.0;
+    if (usableCount == ni * nj) {
+      acc = blockSum<T>(s, row, ni, nj, wxs, wys); // every neighbour usable: the same sums without tests
+    } else {
+      let sr = s;
+      vr = valid + corner;
+      for (let j: usize = 0; j < nj; j++, sr += row, vr += <usize>W) {
+        let racc = 0.0;
+        for (let i: usize = 0; i < ni; i++) {
+          if (load<u8>(vr + i) != 0) racc += num<T>(sr + (i << alignof<T>())) * load<f64>(wxs + (i << 3));
+        }
+        acc += load<f64>(wys + (j << 3)) * racc;
+      }
+    }
+    store<T>(d, toSample<T>(divide ? acc / wsum : acc));
+  }
+  return true;
+}
+
 // ---- driver ---------------------------------------------------------------------------------------
+
+/** Sweep modes: the fixed 2x2 / 4x4 kernels everywhere, or filter parameters looked up per region. */
+const FIXED = 0;
+const FILTER = 1;
+/** Bytes per entry of the filter parameter table: f64 sx, f64 sy, i32 rx, i32 ry, i32 fixed. */
+const PARAM_BYTES = 32;
 
 // @ts-ignore: decorator
 @inline function sweep<T>(
-  method: i32, src: usize, W: i32, H: i32, bands: i32, valid: usize,
+  method: i32, mode: i32, src: usize, W: i32, H: i32, bands: i32, valid: usize,
   grid: usize, step: i32, dstW: i32, dstH: i32, out: usize, outMask: usize,
+  params: usize, regionMap: usize, wxs: usize, wys: usize,
 ): void {
   const gridW = dstW / step + 1;
   const nodes = alloc(<usize>gridW << 4); // the grid interpolated along y to the current output row
@@ -289,6 +431,20 @@ function cubicEdge<T>(
   const ds = (<usize>dstW * <usize>dstH) << alignof<T>();
   const lim = f64x2(<f64>W, <f64>H);
   const zero = f64x2.splat(0.0);
+  // filter parameters of the current region (FILTER mode), region 0 to start with
+  let region = 0;
+  let sx = 1.0;
+  let sy = 1.0;
+  let rx = 0;
+  let ry = 0;
+  let fixed = true;
+  if (mode == FILTER) {
+    sx = load<f64>(params);
+    sy = load<f64>(params, 8);
+    rx = load<i32>(params, 16);
+    ry = load<i32>(params, 20);
+    fixed = load<i32>(params, 24) != 0;
+  }
   let o: usize = 0;
   for (let py = 0; py < dstH; py++) {
     const gy = py / step;
@@ -315,8 +471,22 @@ function cubicEdge<T>(
         const inside = i64x2.bitmask(v128.and(f64x2.ge(xy, zero), f64x2.lt(xy, lim))) == 3;
         let ok = false;
         if (inside) {
+          if (mode == FILTER && regionMap != 0) {
+            const r = <i32>load<u8>(regionMap + o);
+            if (r != region) {
+              region = r;
+              const e = params + <usize>r * PARAM_BYTES;
+              sx = load<f64>(e);
+              sy = load<f64>(e, 8);
+              rx = load<i32>(e, 16);
+              ry = load<i32>(e, 20);
+              fixed = load<i32>(e, 24) != 0;
+            }
+          }
           if (method == NEAREST) ok = nearestAt<T>(xy, o, src, W, valid, bands, ss, out, ds);
-          else if (method == BILINEAR) ok = bilinearAt<T>(xy, o, src, W, H, valid, bands, ss, out, ds);
+          else if (mode == FILTER && !fixed) {
+            ok = widenedAt<T>(method == CUBIC, xy, o, src, W, H, valid, bands, ss, out, ds, sx, sy, rx, ry, wxs, wys);
+          } else if (method == BILINEAR) ok = bilinearAt<T>(xy, o, src, W, H, valid, bands, ss, out, ds);
           else ok = cubicAt<T>(xy, o, src, W, H, valid, bands, ss, out, ds);
         }
         store<u8>(outMask + o, ok ? 255 : 0);
@@ -326,43 +496,118 @@ function cubicEdge<T>(
 }
 
 /**
+ * Filter parameters per region (PARAM_BYTES each) from the scale table: region 0 is scales[0..1]
+ * (scaleX, scaleY for the whole output), region k >= 1 is the rectangle at scales[2 + 6(k-1)..]
+ * (x, y, width, height, scaleX, scaleY). Marks each output pixel's region in `regionMap` (later
+ * rectangles win) when there are rectangles. Returns true when every region uses the fixed kernels.
+ */
+function filterParams(
+  method: i32, scales: usize, regions: i32, W: i32, H: i32, dstW: i32, dstH: i32, params: usize, regionMap: usize,
+): bool {
+  const R: f64 = method == CUBIC ? 2.0 : 1.0;
+  let allFixed = true;
+  for (let k = 0; k <= regions; k++) {
+    const rect = scales + 16 + <usize>(k - 1) * 48; // k > 0 only
+    const at = k == 0 ? scales : rect + 32;
+    const scaleX = load<f64>(at);
+    const scaleY = load<f64>(at, 8);
+    const sx = min<f64>(scaleX, 1.0);
+    const sy = min<f64>(scaleY, 1.0);
+    // GDAL: nXRadius = dfXScale < 1 ? ceil(R / dfXScale) : R; past the source size it changes nothing
+    const rx = sx < 1.0 ? <i32>min<f64>(Math.ceil(R / sx), <f64>W + 2.0) : <i32>R;
+    const ry = sy < 1.0 ? <i32>min<f64>(Math.ceil(R / sy), <f64>H + 2.0) : <i32>R;
+    const fixed = scaleX >= 0.95 && scaleY >= 0.95;
+    const e = params + <usize>k * PARAM_BYTES;
+    store<f64>(e, sx);
+    store<f64>(e, sy, 8);
+    store<i32>(e, rx, 16);
+    store<i32>(e, ry, 20);
+    store<i32>(e, fixed ? 1 : 0, 24);
+    if (!fixed) allFixed = false;
+    if (k > 0 && regionMap != 0) {
+      const x = <i32>load<f64>(rect);
+      const y = <i32>load<f64>(rect, 8);
+      const x0 = max<i32>(x, 0);
+      const y0 = max<i32>(y, 0);
+      const x1 = min<i32>(x + <i32>load<f64>(rect, 16), dstW);
+      const y1 = min<i32>(y + <i32>load<f64>(rect, 24), dstH);
+      for (let r = y0; r < y1; r++) {
+        if (x1 > x0) memory.fill(regionMap + <usize>r * <usize>dstW + <usize>x0, <u8>k, <usize>(x1 - x0));
+      }
+    }
+  }
+  return allFixed;
+}
+
+/**
  * Resamples `bands` planes of srcW x srcH samples of type T at `src` into dstW x dstH planes at
  * `out` (plus a 0/255 mask at `outMask`), following the coordinate grid at `grid`. Masked output
- * pixels hold 0 in every band. method: 0 nearest, 1 bilinear, 2 cubic.
+ * pixels hold 0 in every band. method: 0 nearest, 1 bilinear, 2 cubic. `scales` (f64): scaleX,
+ * scaleY of the output, then `regions` rectangles x, y, width, height, scaleX, scaleY with their own
+ * (see filterParams); scales of at least 0.95 on both axes keep the fixed 2x2 / 4x4 kernels.
  */
 function resample<T>(
   method: i32, src: usize, srcW: i32, srcH: i32, bands: i32, srcMask: usize, hasNodata: i32, nodata: f64,
-  grid: usize, step: i32, dstW: i32, dstH: i32, out: usize, outMask: usize,
+  grid: usize, step: i32, dstW: i32, dstH: i32, out: usize, outMask: usize, scales: usize, regions: i32,
 ): void {
   const valid = validityMap<T>(src, <usize>srcW * <usize>srcH, bands, srcMask, hasNodata != 0, nodata);
   memory.fill(out, 0, (<usize>dstW * <usize>dstH * <usize>bands) << alignof<T>());
-  // one specialised sweep per method, so the per-pixel method test folds away
-  if (method == NEAREST) sweep<T>(NEAREST, src, srcW, srcH, bands, valid, grid, step, dstW, dstH, out, outMask);
-  else if (method == BILINEAR) sweep<T>(BILINEAR, src, srcW, srcH, bands, valid, grid, step, dstW, dstH, out, outMask);
-  else sweep<T>(CUBIC, src, srcW, srcH, bands, valid, grid, step, dstW, dstH, out, outMask);
+  // one specialised sweep per method and mode, so the per-pixel tests fold away
+  if (method == NEAREST) {
+    sweep<T>(NEAREST, FIXED, src, srcW, srcH, bands, valid, grid, step, dstW, dstH, out, outMask, 0, 0, 0, 0);
+    return;
+  }
+  const params = alloc(<usize>(regions + 1) * PARAM_BYTES);
+  let regionMap: usize = 0;
+  if (regions > 0) {
+    regionMap = alloc(<usize>dstW * <usize>dstH);
+    memory.fill(regionMap, 0, <usize>dstW * <usize>dstH);
+  }
+  const allFixed = filterParams(method, scales, regions, srcW, srcH, dstW, dstH, params, regionMap);
+  let mode = FIXED;
+  let wxs: usize = 0;
+  let wys: usize = 0;
+  if (!allFixed) {
+    mode = FILTER;
+    let rx = 0;
+    let ry = 0;
+    for (let k = 0; k <= regions; k++) {
+      rx = max<i32>(rx, load<i32>(params + <usize>k * PARAM_BYTES, 16));
+      ry = max<i32>(ry, load<i32>(params + <usize>k * PARAM_BYTES, 20));
+    }
+    wxs = alloc(<usize>(2 * rx + 2) << 3);
+    wys = alloc(<usize>(2 * ry + 2) << 3);
+  }
+  if (method == BILINEAR) {
+    if (mode == FIXED) sweep<T>(BILINEAR, FIXED, src, srcW, srcH, bands, valid, grid, step, dstW, dstH, out, outMask, 0, 0, 0, 0);
+    else sweep<T>(BILINEAR, FILTER, src, srcW, srcH, bands, valid, grid, step, dstW, dstH, out, outMask, params, regionMap, wxs, wys);
+  } else {
+    if (mode == FIXED) sweep<T>(CUBIC, FIXED, src, srcW, srcH, bands, valid, grid, step, dstW, dstH, out, outMask, 0, 0, 0, 0);
+    else sweep<T>(CUBIC, FILTER, src, srcW, srcH, bands, valid, grid, step, dstW, dstH, out, outMask, params, regionMap, wxs, wys);
+  }
 }
 
-export function resample_u8(m: i32, s: usize, sw: i32, sh: i32, b: i32, sm: usize, hn: i32, nd: f64, g: usize, st: i32, dw: i32, dh: i32, o: usize, om: usize): void {
-  resample<u8>(m, s, sw, sh, b, sm, hn, nd, g, st, dw, dh, o, om);
+export function resample_u8(m: i32, s: usize, sw: i32, sh: i32, b: i32, sm: usize, hn: i32, nd: f64, g: usize, st: i32, dw: i32, dh: i32, o: usize, om: usize, sc: usize, nr: i32): void {
+  resample<u8>(m, s, sw, sh, b, sm, hn, nd, g, st, dw, dh, o, om, sc, nr);
 }
-export function resample_i8(m: i32, s: usize, sw: i32, sh: i32, b: i32, sm: usize, hn: i32, nd: f64, g: usize, st: i32, dw: i32, dh: i32, o: usize, om: usize): void {
-  resample<i8>(m, s, sw, sh, b, sm, hn, nd, g, st, dw, dh, o, om);
+export function resample_i8(m: i32, s: usize, sw: i32, sh: i32, b: i32, sm: usize, hn: i32, nd: f64, g: usize, st: i32, dw: i32, dh: i32, o: usize, om: usize, sc: usize, nr: i32): void {
+  resample<i8>(m, s, sw, sh, b, sm, hn, nd, g, st, dw, dh, o, om, sc, nr);
 }
-export function resample_u16(m: i32, s: usize, sw: i32, sh: i32, b: i32, sm: usize, hn: i32, nd: f64, g: usize, st: i32, dw: i32, dh: i32, o: usize, om: usize): void {
-  resample<u16>(m, s, sw, sh, b, sm, hn, nd, g, st, dw, dh, o, om);
+export function resample_u16(m: i32, s: usize, sw: i32, sh: i32, b: i32, sm: usize, hn: i32, nd: f64, g: usize, st: i32, dw: i32, dh: i32, o: usize, om: usize, sc: usize, nr: i32): void {
+  resample<u16>(m, s, sw, sh, b, sm, hn, nd, g, st, dw, dh, o, om, sc, nr);
 }
-export function resample_i16(m: i32, s: usize, sw: i32, sh: i32, b: i32, sm: usize, hn: i32, nd: f64, g: usize, st: i32, dw: i32, dh: i32, o: usize, om: usize): void {
-  resample<i16>(m, s, sw, sh, b, sm, hn, nd, g, st, dw, dh, o, om);
+export function resample_i16(m: i32, s: usize, sw: i32, sh: i32, b: i32, sm: usize, hn: i32, nd: f64, g: usize, st: i32, dw: i32, dh: i32, o: usize, om: usize, sc: usize, nr: i32): void {
+  resample<i16>(m, s, sw, sh, b, sm, hn, nd, g, st, dw, dh, o, om, sc, nr);
 }
-export function resample_u32(m: i32, s: usize, sw: i32, sh: i32, b: i32, sm: usize, hn: i32, nd: f64, g: usize, st: i32, dw: i32, dh: i32, o: usize, om: usize): void {
-  resample<u32>(m, s, sw, sh, b, sm, hn, nd, g, st, dw, dh, o, om);
+export function resample_u32(m: i32, s: usize, sw: i32, sh: i32, b: i32, sm: usize, hn: i32, nd: f64, g: usize, st: i32, dw: i32, dh: i32, o: usize, om: usize, sc: usize, nr: i32): void {
+  resample<u32>(m, s, sw, sh, b, sm, hn, nd, g, st, dw, dh, o, om, sc, nr);
 }
-export function resample_i32(m: i32, s: usize, sw: i32, sh: i32, b: i32, sm: usize, hn: i32, nd: f64, g: usize, st: i32, dw: i32, dh: i32, o: usize, om: usize): void {
-  resample<i32>(m, s, sw, sh, b, sm, hn, nd, g, st, dw, dh, o, om);
+export function resample_i32(m: i32, s: usize, sw: i32, sh: i32, b: i32, sm: usize, hn: i32, nd: f64, g: usize, st: i32, dw: i32, dh: i32, o: usize, om: usize, sc: usize, nr: i32): void {
+  resample<i32>(m, s, sw, sh, b, sm, hn, nd, g, st, dw, dh, o, om, sc, nr);
 }
-export function resample_f32(m: i32, s: usize, sw: i32, sh: i32, b: i32, sm: usize, hn: i32, nd: f64, g: usize, st: i32, dw: i32, dh: i32, o: usize, om: usize): void {
-  resample<f32>(m, s, sw, sh, b, sm, hn, nd, g, st, dw, dh, o, om);
+export function resample_f32(m: i32, s: usize, sw: i32, sh: i32, b: i32, sm: usize, hn: i32, nd: f64, g: usize, st: i32, dw: i32, dh: i32, o: usize, om: usize, sc: usize, nr: i32): void {
+  resample<f32>(m, s, sw, sh, b, sm, hn, nd, g, st, dw, dh, o, om, sc, nr);
 }
-export function resample_f64(m: i32, s: usize, sw: i32, sh: i32, b: i32, sm: usize, hn: i32, nd: f64, g: usize, st: i32, dw: i32, dh: i32, o: usize, om: usize): void {
-  resample<f64>(m, s, sw, sh, b, sm, hn, nd, g, st, dw, dh, o, om);
+export function resample_f64(m: i32, s: usize, sw: i32, sh: i32, b: i32, sm: usize, hn: i32, nd: f64, g: usize, st: i32, dw: i32, dh: i32, o: usize, om: usize, sc: usize, nr: i32): void {
+  resample<f64>(m, s, sw, sh, b, sm, hn, nd, g, st, dw, dh, o, om, sc, nr);
 }

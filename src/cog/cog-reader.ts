@@ -94,7 +94,7 @@ export class CogReader {
         nodata: options.nodata ?? header.nodata,
         bands: options.bands,
         resampling: options.resampling,
-        plan: { window: plan.window, grid: plan.grid, gridStep: plan.gridStep, width: plan.width, height: plan.height, copy: plan.copy },
+        plan: { window: plan.window, grid: plan.grid, gridStep: plan.gridStep, width: plan.width, height: plan.height, copy: plan.copy, warpScale: plan.warpScale },
         blocks: inputs,
         output: options.output,
       },

@@ -18,7 +18,7 @@ import {
 type ResampleFn = (
   method: number, src: number, srcW: number, srcH: number, bands: number, srcMask: number,
   hasNodata: number, nodata: number, grid: number, step: number, dstW: number, dstH: number,
-  out: number, outMask: number,
+  out: number, outMask: number, scales: number, regions: number,
 ) => void;
 type RescaleFn = (src: number, bands: number, pixels: number, ranges: number, out: number) => void;
 
@@ -77,6 +77,27 @@ function predictorArgs(p: PredictorParams, available: number) {
 }
 type PredictorArgs = ReturnType<typeof predictorArgs>;
 
+const isScale = (s: number) => Number.isFinite(s) && s > 0;
+
+/** The kernel's scale table: scaleX, scaleY, then x, y, width, height, scaleX, scaleY per region. */
+function scaleTable(p: ResampleParams): Float64Array {
+  const { scaleX = 1, scaleY = 1, scaleRegions = [] } = p;
+  if (!isScale(scaleX) || !isScale(scaleY)) throw new RangeError('resample: scaleX/scaleY must be finite and positive');
+  if (scaleRegions.length > 255) throw new RangeError('resample: at most 255 scale regions');
+  const table = new Float64Array(2 + 6 * scaleRegions.length);
+  table[0] = scaleX;
+  table[1] = scaleY;
+  scaleRegions.forEach((r, k) => {
+    const int = (n: number) => Number.isInteger(n) && Math.abs(n) < 2 ** 30;
+    if (![r.x, r.y, r.width, r.height].every(int) || r.width < 0 || r.height < 0) {
+      throw new RangeError('resample: scale regions need integer x, y and non-negative width, height');
+    }
+    if (!isScale(r.scaleX) || !isScale(r.scaleY)) throw new RangeError('resample: region scales must be finite and positive');
+    table.set([r.x, r.y, r.width, r.height, r.scaleX, r.scaleY], 2 + 6 * k);
+  });
+  return table;
+}
+
 export class Kernels {
   readonly #x: KernelExports;
   readonly #resample = new Map<SampleType, ResampleFn>();
@@ -133,6 +154,7 @@ export class Kernels {
     if (p.sourceMask !== undefined && p.sourceMask.length < plane) throw new RangeError('resample: sourceMask too short');
     const nodes = (dstWidth / step + 1) * (dstHeight / step + 1);
     if (p.grid.length < nodes * 2) throw new RangeError(`resample: grid needs ${nodes} (x, y) nodes`);
+    const scales = scaleTable(p);
 
     const x = this.#x;
     x.reset();
@@ -144,7 +166,9 @@ export class Kernels {
     const out = this.#alloc(outBytes);
     const outMask = this.#alloc(pixels);
     const hasNodata = p.nodata === undefined ? 0 : 1;
-    fn(method, src, srcWidth, srcHeight, bands, srcMask, hasNodata, p.nodata ?? 0, grid, step, dstWidth, dstHeight, out, outMask);
+    const table = this.#copyIn(scales);
+    const regions = (scales.length - 2) / 6;
+    fn(method, src, srcWidth, srcHeight, bands, srcMask, hasNodata, p.nodata ?? 0, grid, step, dstWidth, dstHeight, out, outMask, table, regions);
     const Ctor = typedArrayFor(p.dtype);
     return { data: new Ctor(this.#copyOut(out, outBytes)), mask: new Uint8Array(this.#copyOut(outMask, pixels)) };
   }

@@ -93,6 +93,27 @@ export interface ResampleParams<T extends SampleType = SampleType> {
   /** Multiples of gridStep. */
   dstWidth: number;
   dstHeight: number;
+  /**
+   * gdalwarp's kernel scales (GDALWarpKernel::dfXScale/dfYScale): output pixels per source pixel
+   * along x and y, below 1 where the output is coarser than the source; default 1. While both are at
+   * least 0.95, bilinear and cubic use their fixed 2x2 / 4x4 neighbourhoods (the same bytes as
+   * without them); below, the filter is stretched by 1/scale the way GDAL does when it reduces
+   * (assembly/resample.ts, "widened filters"). Nearest ignores them.
+   */
+  scaleX?: number;
+  scaleY?: number;
+  /** Output rectangles with their own scales (gdalwarp's chunks), at most 255; later ones win. */
+  scaleRegions?: readonly ScaleRegion[];
+}
+
+/** A rectangle of output pixels resampled with its own scales (see ResampleParams.scaleX). */
+export interface ScaleRegion {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  scaleX: number;
+  scaleY: number;
 }
 
 export interface ResampleResult<T extends SampleType = SampleType> {

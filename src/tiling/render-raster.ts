@@ -34,7 +34,7 @@ export interface RenderTask {
   /** 0-based samples to output. */
   bands: number[];
   resampling: Resampling;
-  plan: Pick<RasterPlan, 'window' | 'grid' | 'gridStep' | 'width' | 'height' | 'copy'>;
+  plan: Pick<RasterPlan, 'window' | 'grid' | 'gridStep' | 'width' | 'height' | 'copy' | 'warpScale'>;
   blocks: BlockInput[];
   /** 'values' answers the raw resampled values (points), otherwise an encoded body. */
   output: OutputOptions | 'values';
@@ -80,6 +80,7 @@ function resampleWindow(kernels: Kernels, task: RenderTask, window: WindowRaster
     gridStep: task.plan.gridStep,
     dstWidth: task.plan.width,
     dstHeight: task.plan.height,
+    ...task.plan.warpScale,
   });
 }
 

@@ -4,6 +4,7 @@ import { sameCrs, transformBetween, WEB_MERCATOR, type Crs } from './crs.js';
 import { ORIGIN_SHIFT, tileBoundsMercator, type Bounds, type TileIndex } from './web-mercator.js';
 import { chooseLevel } from './overview.js';
 import { approximateRow } from './approximate-row.js';
+import { warpGeometry, warpScales, type WarpScale } from './warp-scale.js';
 
 /**
  * How to make one output raster (a tile or a bbox) from a COG: which level to read, which window of
@@ -37,6 +38,8 @@ export interface RasterPlan {
    * resampling (every method gives the source value at pixel centres).
    */
   copy?: { col: number; row: number };
+  /** gdalwarp's kernel scales where it reduces (stretched bilinear/cubic), for the resample kernel. */
+  warpScale?: WarpScale;
 }
 
 /** Output pixels between two grid nodes: 16 keeps the interpolation error far below GDAL's 0.125 px. */
@@ -101,14 +104,15 @@ export function planRaster(header: CogHeader, bounds: Bounds, width: number, hei
   const maxError: [number, number] = downsampling < 2 ? [0.125 * level.resolution[0], 0.125 * level.resolution[1]] : [0, 0];
   const sourceCoords = projectGrid(header.crs, outCrs, header.bounds, bounds, width, height, step, gw, gh, maxError);
   const grid = toLevelPixels(header, level, sourceCoords);
-  const window = windowOf(grid, level, PADDING[resampling]);
+  const warp = warpScales(warpGeometry(header, level, bounds, width, height, resampling, outCrs));
+  const window = windowOf(grid, level, Math.max(PADDING[resampling], warp?.padding ?? 0));
   if (!window) return undefined;
   // express the grid relative to the (decimated) window
   for (let i = 0; i < grid.length; i += 2) {
     grid[i] = (grid[i] - window.col) / window.decimation;
     grid[i + 1] = (grid[i + 1] - window.row) / window.decimation;
   }
-  return { level: levelIndex, window, grid, gridStep: step, width, height, blocks: blocksOf(level, window) };
+  return { level: levelIndex, window, grid, gridStep: step, width, height, blocks: blocksOf(level, window), warpScale: warp?.scales(window.decimation) };
 }
 
 /**

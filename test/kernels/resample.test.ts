@@ -180,6 +180,127 @@ describe('resample: hand-checked cases', () => {
   });
 });
 
+describe('resample: GDAL\'s stretched filters where it reduces (scale < 0.95)', () => {
+  /** A size x size source of zeros with `v` at pixel (c, c). */
+  const impulse = (size: number, c: number, v: number) => {
+    const a = new Float64Array(size * size);
+    a[c * size + c] = v;
+    return a;
+  };
+  /** One output pixel per call, sampling source coordinate (x, y). */
+  const one = (p: Omit<ResampleParams<'float64'>, 'grid' | 'gridStep' | 'dstWidth' | 'dstHeight'>, x: number, y: number) =>
+    expectSameAsReference({ ...p, grid: new Float64Array([x, y, x + 1, y, x, y + 1, x + 1, y + 1]), gridStep: 1, dstWidth: 1, dstHeight: 1 });
+
+  it('scales of at least 0.95 on both axes keep the bytes of the fixed kernels', () => {
+    const source = new Uint16Array(64 * 64).map((_, i) => (i * 7919) % 65536);
+    const grid = affineGrid(32, 4, (x, y) => [1.9 * x + 0.3, 1.7 * y + 0.2]);
+    for (const method of RESAMPLING_METHODS) {
+      const base = expectSameAsReference(params('uint16', method, source, 64, 64, 1, grid, 4, 32));
+      for (const [scaleX, scaleY] of [[0.95, 3], [1, 0.95], [2.5, 1.5]]) {
+        const got = expectSameAsReference(params('uint16', method, source, 64, 64, 1, grid, 4, 32, { scaleX, scaleY }));
+        expect(firstByteDifference(got.data, base.data)).toBe(-1);
+      }
+    }
+    // nearest ignores the scales
+    const near = params('uint16', 'nearest', source, 64, 64, 1, grid, 4, 32);
+    expect(firstByteDifference(kernels.resample({ ...near, scaleX: 0.1, scaleY: 0.2 }).data, kernels.resample(near).data)).toBe(-1);
+  });
+
+  it('an impulse under a 2x reduction: the weights GDAL gives it (bilinear and cubic, with and without a mask)', () => {
+    const base = { dtype: 'float64' as const, source: impulse(16, 8, 100), srcWidth: 16, srcHeight: 16, bands: 1, scaleX: 0.5, scaleY: 0.5 };
+    for (const sourceMask of [undefined, new Uint8Array(256).fill(1)]) {
+      // bilinear, radius 2: f((i - dx) / 2) = 0.5, 1, 0.5 around the impulse, weights summing to 2 per axis
+      expect(Array.from(one({ ...base, sourceMask, method: 'bilinear' }, 8.5, 8.5).data)).toEqual([25]);
+      expect(Array.from(one({ ...base, sourceMask, method: 'bilinear' }, 9.5, 8.5).data)).toEqual([12.5]);
+      // the 2x2 kernel would give 100 and 0
+      expect(Array.from(one({ ...base, sourceMask, method: 'bilinear', scaleX: 1, scaleY: 1 }, 9.5, 8.5).data)).toEqual([0]);
+      // cubic, radius 4: -0.0625, 0, 0.5625, 1, 0.5625, 0, -0.0625 (sum 2 per axis)
+      expect(Array.from(one({ ...base, sourceMask, method: 'cubic' }, 8.5, 8.5).data)).toEqual([25]);
+      expect(Array.from(one({ ...base, sourceMask, method: 'cubic' }, 11.5, 8.5).data)).toEqual([-1.5625]);
+    }
+  });
+
+  it('each axis is stretched by its own scale', () => {
+    const base = { dtype: 'float64' as const, source: impulse(16, 8, 100), srcWidth: 16, srcHeight: 16, bands: 1, method: 'bilinear' as const };
+    // x reduced 2x, y magnified: x weights 0.5, 1, 0.5; y keeps the 2x2 weights (1 at the centre)
+    expect(Array.from(one({ ...base, scaleX: 0.5, scaleY: 3 }, 8.5, 8.5).data)).toEqual([50]);
+    expect(Array.from(one({ ...base, scaleX: 0.5, scaleY: 3 }, 8.5, 9.5).data)).toEqual([0]);
+    expect(Array.from(one({ ...base, scaleX: 3, scaleY: 0.25 }, 8.5, 10.5).data)).toEqual([12.5]); // f(-2/4) / (y weights' sum 4)
+  });
+
+  it('with a mask: unusable neighbours are skipped and the weights renormalised; the centre decides validity', () => {
+    const source = new Float64Array(16 * 16).fill(10);
+    for (let r = 0; r < 16; r++) source[r * 16 + 9] = 50; // column 9 is 50, and masked on rows >= 8
+    const sourceMask = new Uint8Array(256).fill(1);
+    for (let r = 8; r < 16; r++) sourceMask[r * 16 + 9] = 0;
+    const base = { dtype: 'float64' as const, source, sourceMask, srcWidth: 16, srcHeight: 16, bands: 1, method: 'bilinear' as const, scaleX: 0.5, scaleY: 0.5 };
+    // centre (8, 10): columns 7..9 weigh 0.5, 1, 0.5 but column 9 is masked: the value stays 10
+    expect(Array.from(one(base, 8.5, 10.5).data)).toEqual([10]);
+    // centre (8, 2): unmasked, (0.5*10 + 1*10 + 0.5*50) / 2
+    expect(Array.from(one(base, 8.5, 2.5).data)).toEqual([20]);
+    // the pixel under the point is masked
+    expect(Array.from(one(base, 9.5, 10.5).mask)).toEqual([0]);
+    // nodata works the same way
+    const nodata = { ...base, sourceMask: undefined, nodata: 50, source: source.map((v, i) => (sourceMask[i] ? v : 50)) };
+    expect(Array.from(one(nodata, 8.5, 10.5).data)).toEqual([10]);
+  });
+
+  it('near the source edge the footprint is clamped and renormalised', () => {
+    const source = new Float64Array(16 * 16).map((_, i) => i % 16);
+    const base = { dtype: 'float64' as const, source, srcWidth: 16, srcHeight: 16, bands: 1, method: 'bilinear' as const, scaleX: 0.5, scaleY: 0.5 };
+    // x = 0.25: c0 = -1, dx = 0.75, offsets 1..2 only (columns 0, 1) weighing f(0.125) = 0.875, f(0.625) = 0.375
+    expect(one(base, 0.25, 8.5).data[0]).toBeCloseTo(0.375 / 1.25, 15);
+    expect(one({ ...base, sourceMask: new Uint8Array(256).fill(1) }, 0.25, 8.5).data[0]).toBeCloseTo(0.375 / 1.25, 15);
+  });
+
+  it('without a validity map, a source narrower than the radius takes the 2x2 bilinear formula (both methods)', () => {
+    const source = new Float32Array([0, 10, 20, 30, 40, 50]); // 3 x 2
+    const grid = affineGrid(4, 2, (x, y) => [(x * 3) / 4, y / 2]);
+    const bil = expectSameAsReference(params('float32', 'bilinear', source, 3, 2, 1, grid, 2, 4));
+    for (const method of ['bilinear', 'cubic'] as const) {
+      // scale 0.25: radius 4 (bilinear) / 8 (cubic) > 3 columns
+      const got = expectSameAsReference(params('float32', method, source, 3, 2, 1, grid, 2, 4, { scaleX: 0.25, scaleY: 0.25 }));
+      expect(firstByteDifference(got.data, bil.data)).toBe(-1);
+    }
+  });
+
+  it('scale regions: each rectangle uses its own scales, the rest the call\'s', () => {
+    const source = new Uint16Array(128 * 128).map((_, i) => (i * 2654435761) % 60000);
+    const grid = affineGrid(32, 8, (x, y) => [3.1 * x + 2, 2.9 * y + 3]);
+    for (const method of ['bilinear', 'cubic'] as const) {
+      const run = (extra: Partial<ResampleParams<'uint16'>>) => expectSameAsReference(params('uint16', method, source, 128, 128, 1, grid, 8, 32, extra));
+      const a = run({ scaleX: 0.33, scaleY: 0.3 });
+      const b = run({ scaleX: 0.5, scaleY: 1.2 });
+      const c = run({});
+      const mixed = run({
+        scaleX: 0.33, scaleY: 0.3,
+        scaleRegions: [
+          { x: 16, y: 0, width: 16, height: 16, scaleX: 0.5, scaleY: 1.2 },
+          { x: 0, y: 16, width: 40, height: 99, scaleX: 1, scaleY: 1 }, // clipped to the output
+        ],
+      });
+      for (let y = 0; y < 32; y++) {
+        for (let x = 0; x < 32; x++) {
+          const want = y >= 16 ? c : x >= 16 ? b : a;
+          expect(mixed.data[y * 32 + x], `${method} (${x}, ${y})`).toBe(want.data[y * 32 + x]);
+        }
+      }
+    }
+  });
+
+  it('rejects bad scales and regions', () => {
+    const grid = affineGrid(4, 4, (x, y) => [x, y]);
+    const p = params('uint8', 'bilinear', new Uint8Array(16), 4, 4, 1, grid, 4, 4);
+    const region = { x: 0, y: 0, width: 4, height: 4, scaleX: 0.5, scaleY: 0.5 };
+    expect(() => kernels.resample({ ...p, scaleX: 0 })).toThrow(RangeError);
+    expect(() => kernels.resample({ ...p, scaleY: Number.NaN })).toThrow(RangeError);
+    expect(() => kernels.resample({ ...p, scaleRegions: [{ ...region, scaleX: -1 }] })).toThrow(RangeError);
+    expect(() => kernels.resample({ ...p, scaleRegions: [{ ...region, x: 0.5 }] })).toThrow(RangeError);
+    expect(() => kernels.resample({ ...p, scaleRegions: [{ ...region, width: -1 }] })).toThrow(RangeError);
+    expect(() => kernels.resample({ ...p, scaleRegions: Array(256).fill(region) })).toThrow(RangeError);
+  });
+});
+
 // ---- real tiles ----------------------------------------------------------------------------------
 
 /** Blanks a disc of the raster with `value` (the DEM fixture declares nodata but has none). */
@@ -257,6 +378,36 @@ describe('resample: WASM = reference on real COG tiles', () => {
       expect(masked).toBeGreaterThan(1000);
     });
   }
+
+  // reduced tiles with GDAL's stretched filters: isotropic, anisotropic, and per-region (chunks)
+  const REDUCED: Array<[number, number, number, number, Partial<ResampleParams>]> = [
+    [0.6, 0.4, 2.5, 1, { scaleX: 0.4, scaleY: 0.4 }],
+    [0.05, 0.95, 1.8, 16, { scaleX: 0.55, scaleY: 0.3 }],
+    [0.5, 0.45, 1.3, 8, { scaleX: 1.2, scaleY: 0.7 }],
+    [0.5, 0.5, 3.5, 16, {
+      scaleX: 0.3, scaleY: 0.28,
+      scaleRegions: [{ x: 128, y: 0, width: 128, height: 128, scaleX: 0.9, scaleY: 0.2 }, { x: 0, y: 192, width: 64, height: 64, scaleX: 1, scaleY: 1 }],
+    }],
+  ];
+  describe('with scales < 1 (GDAL reducing)', () => {
+    for (const [name, load] of Object.entries(rasters)) {
+      it(name, async () => {
+        const r = await load();
+        let valid = 0;
+        for (const [fx, fy, scale, step, extra] of REDUCED) {
+          const { grid, gridStep, size } = tileGrid(r, fx, fy, scale, step);
+          for (const method of ['bilinear', 'cubic'] as const) {
+            const got = expectSameAsReference({
+              method, dtype: r.dtype, source: r.data, srcWidth: r.width, srcHeight: r.height, bands: r.bands,
+              sourceMask: r.mask, nodata: r.nodata, grid, gridStep, dstWidth: size, dstHeight: size, ...extra,
+            });
+            for (const m of got.mask) if (m) valid++;
+          }
+        }
+        expect(valid).toBeGreaterThan(5000);
+      });
+    }
+  });
 
   it('rotated affine + mild non-linear grid (uint16 x3)', async () => {
     const r = await rasters['uint16 x3 UTM, nodata 0']!();

@@ -25,6 +25,50 @@ export function toSample(v: number, dtype: SampleType): number {
 export const keysNear = (t: number): number => (1.5 * t - 2.5) * t * t + 1;
 export const keysFar = (t: number): number => ((-0.5 * t + 2.5) * t - 4) * t + 2;
 
+/** GDAL's GWKBilinear (cubic false) or GWKCubic at distance x. */
+export function filterAt(cubic: boolean, x: number): number {
+  const a = Math.abs(x);
+  if (!cubic) return a <= 1 ? 1 - a : 0;
+  const x2 = x * x;
+  if (a <= 1) return x2 * (1.5 * a - 2.5) + 1;
+  if (a <= 2) return x2 * (-0.5 * a + 2.5) - 4 * a + 2;
+  return 0;
+}
+
+/** Filter parameters of one scale region: s = min(scale, 1), radius, and whether the fixed kernels apply. */
+interface Filter {
+  sx: number;
+  sy: number;
+  rx: number;
+  ry: number;
+  fixed: boolean;
+}
+
+/** Region 0 (the whole output) then one per ResampleParams.scaleRegions entry, and each output pixel's region. */
+function filters(p: ResampleParams): { list: Filter[]; region: Uint8Array | undefined } {
+  const R = p.method === 'cubic' ? 2 : 1;
+  const all = [{ x: 0, y: 0, width: 0, height: 0, scaleX: p.scaleX ?? 1, scaleY: p.scaleY ?? 1 }, ...(p.scaleRegions ?? [])];
+  const list = all.map(({ scaleX, scaleY }) => {
+    const sx = Math.min(scaleX, 1);
+    const sy = Math.min(scaleY, 1);
+    return {
+      sx, sy,
+      rx: sx < 1 ? Math.min(Math.ceil(R / sx), p.srcWidth + 2) : R,
+      ry: sy < 1 ? Math.min(Math.ceil(R / sy), p.srcHeight + 2) : R,
+      fixed: scaleX >= 0.95 && scaleY >= 0.95,
+    };
+  });
+  if (all.length === 1) return { list, region: undefined };
+  const region = new Uint8Array(p.dstWidth * p.dstHeight);
+  all.forEach((r, k) => {
+    if (k === 0) return;
+    for (let y = Math.max(r.y, 0); y < Math.min(r.y + r.height, p.dstHeight); y++) {
+      for (let x = Math.max(r.x, 0); x < Math.min(r.x + r.width, p.dstWidth); x++) region[y * p.dstWidth + x] = k;
+    }
+  });
+  return { list, region };
+}
+
 /** Usable source pixels: mask non-zero and not every band equal to nodata (1 byte per pixel). */
 function usablePixels(p: ResampleParams): Uint8Array {
   const { source, srcWidth, srcHeight, bands, sourceMask, nodata, dtype } = p;
@@ -49,6 +93,11 @@ export function resampleReference<T extends SampleType>(p: ResampleParams<T>): R
   const data = new (typedArrayFor(dtype))(bands * dstPlane);
   const mask = new Uint8Array(dstPlane);
   const ok = usablePixels(p);
+  const hasValidity = p.sourceMask !== undefined || p.nodata !== undefined;
+  const { list: filterList, region } = filters(p);
+  // weights of the stretched filter, per offset from i0 / j0
+  const wx = new Float64Array(2 * Math.max(...filterList.map((f) => f.rx)) + 2);
+  const wy = new Float64Array(2 * Math.max(...filterList.map((f) => f.ry)) + 2);
 
   // written so that NaN coordinates count as outside
   const usable = (c: number, r: number): boolean => c >= 0 && c < W && r >= 0 && r < H && ok[r * W + c] === 1;
@@ -77,9 +126,9 @@ export function resampleReference<T extends SampleType>(p: ResampleParams<T>): R
       const sy = (1 - tx) * ((1 - ty) * grid[a + 1]! + ty * grid[c + 1]!) + tx * ((1 - ty) * grid[b + 1]! + ty * grid[d + 1]!);
       const o = py * dstWidth + px;
       if (!usable(Math.floor(sx), Math.floor(sy))) continue; // data stays 0, mask 0
-      mask[o] = 255;
 
       if (p.method === 'nearest') {
+        mask[o] = 255;
         for (let band = 0; band < bands; band++) data[band * dstPlane + o] = value(band, Math.floor(sx), Math.floor(sy));
         continue;
       }
@@ -90,7 +139,65 @@ export function resampleReference<T extends SampleType>(p: ResampleParams<T>): R
       const r0 = Math.floor(y);
       const fx = x - c0;
       const fy = y - r0;
-      if (p.method === 'bilinear') {
+      const f = filterList[region === undefined ? 0 : region[o]!]!;
+      const cubic = p.method === 'cubic';
+      // GDAL reducing: the stretched filter, except that a source narrower than the radius takes
+      // the 2x2 bilinear formula when there is no validity map
+      if (!f.fixed && (hasValidity || (f.rx <= W && f.ry <= H))) {
+        // offsets from (c0, r0), clamped to the source; GWKResample's bilinear starts at -r
+        const first = !hasValidity || cubic ? 1 : 0;
+        const i0 = Math.max(first - f.rx, -c0);
+        const i1 = Math.min(f.rx, W - 1 - c0);
+        const j0 = Math.max(first - f.ry, -r0);
+        const j1 = Math.min(f.ry, H - 1 - r0);
+        let hsum = 0;
+        let vsum = 0;
+        for (let i = i0; i <= i1; i++) {
+          wx[i - i0] = filterAt(cubic, (i - fx) * f.sx);
+          hsum += wx[i - i0]!;
+        }
+        for (let j = j0; j <= j1; j++) {
+          wy[j - j0] = filterAt(cubic, (j - fy) * f.sy);
+          vsum += wy[j - j0]!;
+        }
+        if (!hasValidity) {
+          // GWKResampleNoMasksT: rows weighted by y, divided by the product of the weight sums
+          const norm = hsum * vsum;
+          for (let band = 0; band < bands; band++) {
+            let acc = 0;
+            for (let j = j0; j <= j1; j++) {
+              let racc = 0;
+              for (let i = i0; i <= i1; i++) racc += value(band, c0 + i, r0 + j) * wx[i - i0]!;
+              acc += wy[j - j0]! * racc;
+            }
+            data[band * dstPlane + o] = toSample(acc / norm, dtype);
+          }
+          mask[o] = 255;
+          continue;
+        }
+        // GWKResample: unusable neighbours skipped; masked below 1e-6, no division within 1e-5 of 1
+        let wsum = 0;
+        for (let j = j0; j <= j1; j++) {
+          let rw = 0;
+          for (let i = i0; i <= i1; i++) if (ok[(r0 + j) * W + c0 + i] === 1) rw += wx[i - i0]!;
+          wsum += rw * wy[j - j0]!;
+        }
+        if (wsum < 0.000001) continue;
+        const divide = wsum < 0.99999 || wsum > 1.00001;
+        for (let band = 0; band < bands; band++) {
+          let acc = 0;
+          for (let j = j0; j <= j1; j++) {
+            let racc = 0;
+            for (let i = i0; i <= i1; i++) if (ok[(r0 + j) * W + c0 + i] === 1) racc += value(band, c0 + i, r0 + j) * wx[i - i0]!;
+            acc += racc * wy[j - j0]!;
+          }
+          data[band * dstPlane + o] = toSample(divide ? acc / wsum : acc, dtype);
+        }
+        mask[o] = 255;
+        continue;
+      }
+      mask[o] = 255;
+      if (p.method === 'bilinear' || !f.fixed) {
         // 2-D weights of the 2x2 neighbours, summed row by row: ((t00 + t10) + t01) + t11
         const w00 = (1 - fx) * (1 - fy);
         const w10 = fx * (1 - fy);
