@@ -36,7 +36,7 @@ export interface RenderTask {
   resampling: Resampling;
   plan: Pick<RasterPlan, 'window' | 'grid' | 'gridStep' | 'width' | 'height' | 'copy' | 'warpScale'>;
   blocks: BlockInput[];
-  /** 'values' answers the raw resampled values (points), otherwise an encoded body. */
+  /** 'values' answers the resampled raster itself (points, terrain grids), otherwise an encoded body. */
   output: OutputOptions | 'values';
 }
 
