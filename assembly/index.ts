@@ -14,3 +14,4 @@ export { lzw_decode } from './lzw';
 export { predictor_horizontal, predictor_float } from './predictor';
 export { decode_elevation } from './elevation';
 export { qm_encode } from './quantized-mesh';
+export { martini_mesh } from './martini';
