@@ -12,6 +12,7 @@ export {
 export { apply_colormap } from './colormap';
 export { lzw_decode } from './lzw';
 export { predictor_horizontal, predictor_float } from './predictor';
+export { delatin_mesh } from './delatin';
 export { decode_elevation } from './elevation';
 export { qm_encode } from './quantized-mesh';
 export { martini_mesh } from './martini';
