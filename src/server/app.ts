@@ -8,6 +8,8 @@ import { installAbortSignals } from './abort-signal.js';
 import { installErrorHandlers } from './error-handler.js';
 import { createWorkerPool } from './worker-pool.js';
 import { cogRoutes } from './routes/cog-routes.js';
+import { meshRoutes } from './routes/mesh-routes.js';
+import { TerrainReader } from '../mesh/terrain-reader.js';
 import { landingPage } from './routes/landing-page.js';
 
 /**
@@ -39,6 +41,7 @@ export function buildApp(options: BuildOptions = {}): FastifyInstance {
     scope.addHook('onClose', () => pool.close());
     const reader = new CogReader(config, pool);
     cogRoutes(scope, { reader, config });
+    meshRoutes(scope, { terrain: new TerrainReader(config, pool, reader), config });
     landingPage(scope);
     scope.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
     scope.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

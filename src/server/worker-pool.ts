@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { Piscina } from 'piscina';
 import { COMPILED_JS, KERNELS_WASM } from '../paths.js';
+import type { MeshResult, MeshTask } from '../mesh/mesh-task.js';
 import type { RenderTask, RenderResult } from '../tiling/render-raster.js';
 import { HttpError } from './errors.js';
 
@@ -17,6 +18,7 @@ export interface WorkerFailure {
 
 export interface WorkerPool {
   render(task: RenderTask, signal?: AbortSignal): Promise<RenderResult>;
+  mesh(task: MeshTask, signal?: AbortSignal): Promise<MeshResult>;
   readonly stats: { queued: number; running: number; threads: number; utilization: number };
   close(): Promise<void>;
 }
@@ -33,6 +35,7 @@ export async function createWorkerPool(threads: number): Promise<WorkerPool> {
     // A signal is checked before queueing only: aborting a running Piscina task terminates its
     // worker, and re-creating one (and its WASM instance) costs more than finishing the tile.
     render: (task, signal) => runTask<RenderResult>(piscina, task, signal),
+    mesh: (task, signal) => runTask<MeshResult>(piscina, task, signal),
     get stats() {
       return { queued: piscina.queueSize, running: piscina.threads.length, threads, utilization: piscina.utilization };
     },
@@ -40,7 +43,7 @@ export async function createWorkerPool(threads: number): Promise<WorkerPool> {
   };
 }
 
-async function runTask<T>(piscina: Piscina, task: RenderTask, signal?: AbortSignal): Promise<T> {
+async function runTask<T>(piscina: Piscina, task: RenderTask | MeshTask, signal?: AbortSignal): Promise<T> {
   signal?.throwIfAborted();
   const result = (await piscina.run(task)) as T | WorkerFailure;
   if (result && typeof result === 'object' && 'failure' in result) {

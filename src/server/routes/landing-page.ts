@@ -23,6 +23,8 @@ const examples = (): Array<[string, string]> => {
     ['DEM COG: hillshade-free colormap tile', `/cog/tiles/WebMercatorQuad/14/8515/5833.png?url=${dem}&rescale=1600,1800&colormap_name=terrain&resampling=bilinear`],
     ['DEM COG: float32 npy tile', `/cog/tiles/WebMercatorQuad/14/8515/5833.npy?url=${dem}`],
     ['DEM COG: point', `/cog/point/7.098,45.922?url=${dem}`],
+    ['DEM COG: terrain mesh (quantized-mesh)', `/mesh/tiles/15/17030/11667.terrain?url=${dem}&mesh_max_error=2`],
+    ['Terrain for CesiumJS: layer.json', `/mesh/layer.json?url=${dem}&mesh_max_error=2`],
   ];
 };
 
@@ -42,6 +44,7 @@ export function landingPage(app: FastifyInstance) {
 <li><code>/cog/tiles/{tileMatrixSetId}/{z}/{x}/{y}[@{scale}x][.{format}]</code> and <code>/cog/tiles/{z}/{x}/{y}…</code>: formats npy, png, jpeg, jpg, webp</li>
 <li><code>/cog/info</code>, <code>/cog/tilejson.json</code>, <code>/cog/{tileMatrixSetId}/tilejson.json</code></li>
 <li><code>/cog/point/{lon},{lat}</code>, <code>/cog/bbox/{minx},{miny},{maxx},{maxy}[/{w}x{h}].{format}</code></li>
+<li><code>/mesh/tiles/{z}/{x}/{y}.terrain</code> (kepler.gl), <code>/mesh/layer.json</code> and <code>/mesh/cesium/{z}/{x}/{y}.terrain</code> (CesiumJS): quantized-mesh terrain</li>
 </ul>
 <p>Parameters: <code>url</code>, <code>bidx</code>, <code>nodata</code>, <code>resampling</code>, <code>rescale</code>, <code>colormap_name</code>, <code>return_mask</code>.</p>
 <h2>Examples on the bundled demo data</h2>

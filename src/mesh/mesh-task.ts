@@ -1,0 +1,98 @@
+import type { Kernels } from '../kernels/kernels.js';
+import { decodeElevation } from '../kernels/elevation.js';
+import { meshDelatin } from '../kernels/mesh-delatin.js';
+import { meshMartini } from '../kernels/mesh-martini.js';
+import { encodeQuantizedMesh } from '../kernels/quantized-mesh.js';
+import { badGateway } from '../server/errors.js';
+import { mercatorToLonLat, tileBoundsLonLat, tileBoundsMercator, type TileIndex } from '../tiling/web-mercator.js';
+import { decodePngPixels } from './decode-png.js';
+import { buildGrid, fillHoles } from './elevation-grid.js';
+import type { ElevationEncoding } from './terrain-source.js';
+
+/**
+ * The CPU half of a /mesh request, run in a worker: decode the elevation PNGs the front fetched
+ * (or take heights it had cached), build the neighbour-aware grid, mesh it, encode quantized-mesh.
+ */
+export interface ElevationInput {
+  key: string;
+  png?: Uint8Array;
+  decoded?: SharedArrayBuffer;
+}
+
+export type MeshQuantizer = 'martini' | 'delatin';
+export type MeshOrientation = 'kepler' | 'spec';
+
+export interface MeshTask {
+  kind: 'mesh';
+  tile: TileIndex;
+  /** Pixels a side of the elevation tiles. */
+  size: number;
+  /** Elevation PNG tiles (center and the neighbours whose edges the grid takes), or... */
+  tiles?: { center: ElevationInput; east?: ElevationInput; south?: ElevationInput; southEast?: ElevationInput };
+  encoding?: ElevationEncoding;
+  /** ...a (size+1)^2 grid read from a DEM COG (NaN = nodata). */
+  grid?: Float32Array;
+  maxError: number;
+  quantizer: MeshQuantizer;
+  orientation: MeshOrientation;
+  extensions: { octNormals: boolean; metadata: boolean };
+}
+
+export interface MeshResult {
+  body: Uint8Array;
+  vertices: number;
+  triangles: number;
+  /** Elevation tiles decoded by this task, for the front's cache. */
+  decoded: Array<{ key: string; data: SharedArrayBuffer }>;
+}
+
+export function runMeshTask(kernels: Kernels, task: MeshTask): MeshResult {
+  const decoded: MeshResult['decoded'] = [];
+  const n = task.size;
+  let grid: Float32Array;
+  if (task.grid) {
+    grid = task.grid;
+    fillHoles(grid, n + 1, n + 1);
+  } else if (task.tiles) {
+    const heights = (input: ElevationInput | undefined) => input && elevationOf(kernels, input, task, decoded);
+    grid = buildGrid(heights(task.tiles.center)!, n, {
+      east: heights(task.tiles.east), south: heights(task.tiles.south), southEast: heights(task.tiles.southEast),
+    });
+  } else {
+    throw new Error('mesh task without elevation');
+  }
+  const mesh = task.quantizer === 'martini'
+    ? meshMartini(kernels, grid, n + 1, task.maxError, 'exact')
+    : meshDelatin(kernels, grid, n + 1, n + 1, task.maxError, 'seamless');
+  const body = encodeQuantizedMesh(kernels, {
+    vertices: mesh.vertices,
+    triangles: mesh.triangles,
+    heights: grid,
+    gridSize: n + 1,
+    bounds: tileBoundsLonLat(task.tile),
+    rowLatitudes: rowLatitudes(task.tile, n + 1),
+    orientation: task.orientation,
+    extensions: { octNormals: task.extensions.octNormals, metadata: task.extensions.metadata ? { geometricError: task.maxError } : undefined },
+  });
+  return { body, vertices: mesh.vertices.length / 2, triangles: mesh.triangles.length / 3, decoded };
+}
+
+/** Heights of one elevation tile: cached, or decoded from its PNG (and handed back for the cache). */
+function elevationOf(kernels: Kernels, input: ElevationInput, task: MeshTask, decoded: MeshResult['decoded']): Float32Array {
+  if (input.decoded) return new Float32Array(input.decoded);
+  const png = decodePngPixels(input.png!, input.key);
+  if (png.width !== task.size || png.height !== task.size) {
+    throw badGateway(`elevation tile ${input.key} is ${png.width}x${png.height}, expected ${task.size}x${task.size}`);
+  }
+  const heights = decodeElevation(kernels, png.data, png.width, png.height, png.channels, task.encoding ?? 'terrarium');
+  const shared = new SharedArrayBuffer(heights.byteLength);
+  new Float32Array(shared).set(heights);
+  decoded.push({ key: input.key, data: shared });
+  return new Float32Array(shared);
+}
+
+/** Latitude of each grid row: the rows are evenly spaced in Web-Mercator y, from the north edge. */
+function rowLatitudes(tile: TileIndex, rows: number): Float64Array {
+  const [, miny, , maxy] = tileBoundsMercator(tile);
+  return Float64Array.from({ length: rows }, (_, r) => mercatorToLonLat(0, maxy + (r / (rows - 1)) * (miny - maxy))[1]);
+}
