@@ -4,26 +4,60 @@
  * column, first row, first pixel), so that two neighbours see the same heights along their shared
  * edge. A missing neighbour (outside the dataset) repeats the tile's own last column or row.
  */
-export interface NeighbourHeights {
-  east?: Float32Array;
-  south?: Float32Array;
-  southEast?: Float32Array;
+export interface GridEdges {
+  /** n heights: the first column of the tile(s) to the east. */
+  eastColumn?: Float32Array;
+  /** n heights: the first row of the tile(s) to the south. */
+  southRow?: Float32Array;
+  /** The first pixel of the south-east tile. */
+  corner?: number;
 }
 
-export function buildGrid(center: Float32Array, n: number, neighbours: NeighbourHeights): Float32Array {
+export function buildGrid(center: Float32Array, n: number, edges: GridEdges): Float32Array {
   const g = n + 1;
   const grid = new Float32Array(g * g);
   for (let r = 0; r < n; r++) {
     grid.set(center.subarray(r * n, (r + 1) * n), r * g);
-    grid[r * g + n] = neighbours.east ? neighbours.east[r * n] : center[r * n + n - 1];
+    grid[r * g + n] = edges.eastColumn ? edges.eastColumn[r] : center[r * n + n - 1];
   }
   const lastRow = n * g;
-  if (neighbours.south) grid.set(neighbours.south.subarray(0, n), lastRow);
+  if (edges.southRow) grid.set(edges.southRow.subarray(0, n), lastRow);
   else grid.copyWithin(lastRow, lastRow - g, lastRow - 1);
-  grid[lastRow + n] = neighbours.southEast
-    ? neighbours.southEast[0]
-    : neighbours.south ? neighbours.south[n - 1] : neighbours.east ? neighbours.east[(n - 1) * n] : center[n * n - 1];
+  grid[lastRow + n] = edges.corner ?? (edges.southRow ? edges.southRow[n - 1] : edges.eastColumn ? edges.eastColumn[n - 1] : center[n * n - 1]);
   return grid;
+}
+
+/**
+ * One n x n height array from s x s tiles of size m (n = s * m), row-major by tile; a missing tile
+ * leaves NaN (filled later, see fillHoles).
+ */
+export function mosaicHeights(tiles: Array<Float32Array | undefined>, s: number, m: number): Float32Array {
+  const n = s * m;
+  const out = new Float32Array(n * n).fill(NaN);
+  for (let ty = 0; ty < s; ty++) {
+    for (let tx = 0; tx < s; tx++) {
+      const t = tiles[ty * s + tx];
+      if (!t) continue;
+      for (let r = 0; r < m; r++) out.set(t.subarray(r * m, (r + 1) * m), (ty * m + r) * n + tx * m);
+    }
+  }
+  return out;
+}
+
+/** The first column of each of s tiles stacked north to south (undefined when none is there). */
+export function firstColumns(tiles: Array<Float32Array | undefined>, m: number): Float32Array | undefined {
+  if (tiles.every((t) => !t)) return undefined;
+  const out = new Float32Array(tiles.length * m).fill(NaN);
+  tiles.forEach((t, i) => { if (t) for (let r = 0; r < m; r++) out[i * m + r] = t[r * m]; });
+  return out;
+}
+
+/** The first row of each of s tiles side by side west to east (undefined when none is there). */
+export function firstRows(tiles: Array<Float32Array | undefined>, m: number): Float32Array | undefined {
+  if (tiles.every((t) => !t)) return undefined;
+  const out = new Float32Array(tiles.length * m).fill(NaN);
+  tiles.forEach((t, i) => { if (t) out.set(t.subarray(0, m), i * m); });
+  return out;
 }
 
 /**

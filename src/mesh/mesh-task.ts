@@ -6,7 +6,7 @@ import { encodeQuantizedMesh } from '../kernels/quantized-mesh.js';
 import { badGateway } from '../server/errors.js';
 import { mercatorToLonLat, tileBoundsLonLat, tileBoundsMercator, type TileIndex } from '../tiling/web-mercator.js';
 import { decodePngPixels } from './decode-png.js';
-import { buildGrid, fillHoles } from './elevation-grid.js';
+import { buildGrid, fillHoles, firstColumns, firstRows, mosaicHeights } from './elevation-grid.js';
 import type { ElevationEncoding } from './terrain-source.js';
 
 /**
@@ -25,10 +25,20 @@ export type MeshOrientation = 'kepler' | 'spec';
 export interface MeshTask {
   kind: 'mesh';
   tile: TileIndex;
-  /** Pixels a side of the elevation tiles. */
+  /** Pixels a side of the output grid (less one): 256 x scale. */
   size: number;
-  /** Elevation PNG tiles (center and the neighbours whose edges the grid takes), or... */
-  tiles?: { center: ElevationInput; east?: ElevationInput; south?: ElevationInput; southEast?: ElevationInput };
+  /**
+   * Elevation PNG tiles of `childSize` pixels: the tile's own (scale x scale children at zoom
+   * z + log2(scale), row by row) and the neighbours whose edges the grid takes (missing: undefined), or...
+   */
+  tiles?: {
+    scale: number;
+    childSize: number;
+    center: Array<ElevationInput | undefined>;
+    east: Array<ElevationInput | undefined>;
+    south: Array<ElevationInput | undefined>;
+    southEast?: ElevationInput;
+  };
   encoding?: ElevationEncoding;
   /** ...a (size+1)^2 grid read from a DEM COG (NaN = nodata). */
   grid?: Float32Array;
@@ -54,10 +64,15 @@ export function runMeshTask(kernels: Kernels, task: MeshTask): MeshResult {
     grid = task.grid;
     fillHoles(grid, n + 1, n + 1);
   } else if (task.tiles) {
+    const { scale, childSize: m } = task.tiles;
     const heights = (input: ElevationInput | undefined) => input && elevationOf(kernels, input, task, decoded);
-    grid = buildGrid(heights(task.tiles.center)!, n, {
-      east: heights(task.tiles.east), south: heights(task.tiles.south), southEast: heights(task.tiles.southEast),
+    const corner = heights(task.tiles.southEast);
+    grid = buildGrid(mosaicHeights(task.tiles.center.map(heights), scale, m), n, {
+      eastColumn: firstColumns(task.tiles.east.map(heights), m),
+      southRow: firstRows(task.tiles.south.map(heights), m),
+      corner: corner?.[0],
     });
+    fillHoles(grid, n + 1, n + 1);
   } else {
     throw new Error('mesh task without elevation');
   }
@@ -81,8 +96,9 @@ export function runMeshTask(kernels: Kernels, task: MeshTask): MeshResult {
 function elevationOf(kernels: Kernels, input: ElevationInput, task: MeshTask, decoded: MeshResult['decoded']): Float32Array {
   if (input.decoded) return new Float32Array(input.decoded);
   const png = decodePngPixels(input.png!, input.key);
-  if (png.width !== task.size || png.height !== task.size) {
-    throw badGateway(`elevation tile ${input.key} is ${png.width}x${png.height}, expected ${task.size}x${task.size}`);
+  const m = task.tiles!.childSize;
+  if (png.width !== m || png.height !== m) {
+    throw badGateway(`elevation tile ${input.key} is ${png.width}x${png.height}, expected ${m}x${m}`);
   }
   const heights = decodeElevation(kernels, png.data, png.width, png.height, png.channels, task.encoding ?? 'terrarium');
   const shared = new SharedArrayBuffer(heights.byteLength);

@@ -19,6 +19,8 @@ import { tileUrl, type TerrainSource } from './terrain-source.js';
 export interface MeshRequest {
   source: TerrainSource;
   tile: TileIndex;
+  /** 1, 2 or 4: a grid of 256 x scale (+1) points. */
+  scale: number;
   maxError: number;
   quantizer: MeshQuantizer;
   orientation: MeshOrientation;
@@ -58,33 +60,40 @@ export class TerrainReader {
 
   private async build(req: MeshRequest): Promise<Uint8Array> {
     const task: MeshTask = {
-      kind: 'mesh', tile: req.tile, size: TILE_SIZE, maxError: req.maxError, quantizer: req.quantizer,
+      kind: 'mesh', tile: req.tile, size: TILE_SIZE * req.scale, maxError: req.maxError, quantizer: req.quantizer,
       orientation: req.orientation, extensions: req.extensions,
     };
     if (req.source.kind === 'png') {
       task.encoding = req.source.encoding;
-      task.tiles = await this.pngTiles(req.source.template, req.source.encoding, req.tile, req.signal);
+      task.tiles = await this.pngTiles(req.source.template, req.source.encoding, req.tile, req.scale, req.signal);
     } else {
-      task.grid = await this.cogGrid(req.source.url, req.tile, req.signal);
+      task.grid = await this.cogGrid(req.source.url, req.tile, TILE_SIZE * req.scale, req.signal);
     }
     const result = await this.pool.mesh(task, req.signal);
     for (const d of result.decoded) this.elevation.set(d.key, d.data);
     return result.body;
   }
 
-  /** The tile's PNG and its east, south and south-east neighbours' (a missing neighbour is left out). */
-  private async pngTiles(template: string, encoding: string, t: TileIndex, signal?: AbortSignal) {
-    const n = 2 ** t.z;
-    const east = (t.x + 1) % n; // the world wraps at the antimeridian
-    const south = t.y + 1 < n ? t.y + 1 : undefined;
-    const [center, e, s, se] = await Promise.all([
-      this.elevationInput(template, encoding, t.z, t.x, t.y, signal),
-      this.elevationInput(template, encoding, t.z, east, t.y, signal),
-      south === undefined ? undefined : this.elevationInput(template, encoding, t.z, t.x, south, signal),
-      south === undefined ? undefined : this.elevationInput(template, encoding, t.z, east, south, signal),
+  /**
+   * The PNG tiles of tile t at `scale` (its scale x scale children one or two zooms down) and of the
+   * east column, south row and south-east corner next to them (missing ones are undefined).
+   */
+  private async pngTiles(template: string, encoding: string, t: TileIndex, scale: number, signal?: AbortSignal): Promise<NonNullable<MeshTask['tiles']>> {
+    const z = t.z + Math.log2(scale);
+    const n = 2 ** z;
+    const x0 = t.x * scale, y0 = t.y * scale;
+    const east = (x0 + scale) % n; // the world wraps at the antimeridian
+    const south = y0 + scale < n ? y0 + scale : undefined;
+    const get = (x: number, y: number | undefined) => (y === undefined ? Promise.resolve(undefined) : this.elevationInput(template, encoding, z, x, y, signal));
+    const range = Array.from({ length: scale }, (_, i) => i);
+    const [center, eastTiles, southTiles, southEast] = await Promise.all([
+      Promise.all(range.flatMap((j) => range.map((i) => get(x0 + i, y0 + j)))),
+      Promise.all(range.map((j) => get(east, y0 + j))),
+      Promise.all(range.map((i) => get(x0 + i, south))),
+      get(east, south),
     ]);
-    if (!center) throw notFound(`no elevation tile ${t.z}/${t.x}/${t.y} at ${redactUrl(template)}`);
-    return { center, east: e, south: s, southEast: se };
+    if (center.every((c) => !c)) throw notFound(`no elevation tile ${t.z}/${t.x}/${t.y} at ${redactUrl(template)}`);
+    return { scale, childSize: TILE_SIZE, center, east: eastTiles, south: southTiles, southEast };
   }
 
   private async elevationInput(template: string, encoding: string, z: number, x: number, y: number, signal?: AbortSignal): Promise<ElevationInput | undefined> {
@@ -106,12 +115,12 @@ export class TerrainReader {
    * The (n+1)^2 grid of a DEM COG for tile t: samples at the pixel corners of the n x n tile, so that
    * neighbours share their edge samples (bilinear, nodata as NaN).
    */
-  private async cogGrid(url: string, t: TileIndex, signal?: AbortSignal): Promise<Float32Array> {
+  private async cogGrid(url: string, t: TileIndex, size: number, signal?: AbortSignal): Promise<Float32Array> {
     const header = await this.cogs.header(url, signal);
     const [minx, miny, maxx, maxy] = tileBoundsMercator(t);
     if (!intersectsDataset(header, [minx, miny, maxx, maxy])) throw notFound(`tile ${t.z}/${t.x}/${t.y} is outside the bounds of the DEM`);
-    const half = (maxx - minx) / TILE_SIZE / 2;
-    const g = TILE_SIZE + 1;
+    const half = (maxx - minx) / size / 2;
+    const g = size + 1;
     const plan = planRaster(header, [minx - half, miny - half, maxx + half, maxy + half], g, g, 'bilinear');
     const grid = new Float32Array(g * g).fill(NaN);
     if (!plan) return grid;
@@ -129,5 +138,5 @@ export class TerrainReader {
 function meshKey(r: MeshRequest): string {
   const src = r.source.kind === 'png' ? `${r.source.encoding}:${r.source.template}` : `cog:${r.source.url}`;
   const ext = `${r.extensions.octNormals ? 'n' : ''}${r.extensions.metadata ? 'm' : ''}`;
-  return `${src}|${r.tile.z}/${r.tile.x}/${r.tile.y}|${r.maxError}|${r.quantizer}|${r.orientation}|${ext}`;
+  return `${src}|${r.tile.z}/${r.tile.x}/${r.tile.y}@${r.scale}|${r.maxError}|${r.quantizer}|${r.orientation}|${ext}`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildGrid, fillHoles } from '../../src/mesh/elevation-grid.js';
+import { buildGrid, fillHoles, firstColumns, firstRows, mosaicHeights } from '../../src/mesh/elevation-grid.js';
 
 const tile = (n: number, f: (x: number, y: number) => number) => Float32Array.from({ length: n * n }, (_, i) => f(i % n, Math.floor(i / n)));
 
@@ -7,7 +7,7 @@ describe('buildGrid', () => {
   it('takes the east column, south row and corner from the neighbours', () => {
     const n = 4;
     const g = buildGrid(tile(n, (x, y) => x + 10 * y), n, {
-      east: tile(n, (x, y) => 100 + x + 10 * y), south: tile(n, (x, y) => 200 + x + 10 * y), southEast: tile(n, () => 999),
+      eastColumn: firstColumns([tile(n, (x, y) => 100 + x + 10 * y)], n), southRow: firstRows([tile(n, (x, y) => 200 + x + 10 * y)], n), corner: 999,
     });
     expect(Array.from(g.subarray(0, 5))).toEqual([0, 1, 2, 3, 100]);
     expect(g[3 * 5 + 4]).toBe(130);
@@ -19,6 +19,20 @@ describe('buildGrid', () => {
     const g = buildGrid(tile(n, (x, y) => x + 10 * y), n, {});
     expect(Array.from(g.subarray(0, 5))).toEqual([0, 1, 2, 3, 3]);
     expect(Array.from(g.subarray(20, 25))).toEqual([30, 31, 32, 33, 33]);
+  });
+});
+
+describe('mosaics of child tiles (@2x)', () => {
+  it('places 2x2 tiles and stacks neighbour edges; a missing tile is NaN', () => {
+    const m = 2;
+    const t = (v: number) => tile(m, (x, y) => v + x + 10 * y);
+    const mosaic = mosaicHeights([t(0), t(100), undefined, t(300)], 2, m);
+    expect(Array.from(mosaic.subarray(0, 4))).toEqual([0, 1, 100, 101]);
+    expect(Number.isNaN(mosaic[8])).toBe(true);
+    expect(mosaic[15]).toBe(311);
+    expect(Array.from(firstColumns([t(0), undefined], m)!)).toEqual([0, 10, NaN, NaN]);
+    expect(Array.from(firstRows([t(0), t(100)], m)!)).toEqual([0, 1, 100, 101]);
+    expect(firstRows([undefined, undefined], m)).toBeUndefined();
   });
 });
 

@@ -2,7 +2,7 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildGrid } from '../../src/mesh/elevation-grid.js';
+import { buildGrid, firstColumns, firstRows, mosaicHeights } from '../../src/mesh/elevation-grid.js';
 import { tileBoundsLonLat } from '../../src/tiling/web-mercator.js';
 import { fixture, q, scratchDir, testApp } from '../helpers/app.js';
 import { startRangeServer, type RangeServer } from '../helpers/http-range-server.js';
@@ -22,7 +22,9 @@ let app: FastifyInstance;
 
 const heightsOf = (x: number, y: number) => tiles.find((t) => t.x === x && t.y === y)?.heights;
 /** The 257 grid of a tile as the server builds it: the tile plus its neighbours' first row/column. */
-const gridOf = (x: number, y: number) => buildGrid(heightsOf(x, y)!, 256, { east: heightsOf(x + 1, y), south: heightsOf(x, y + 1), southEast: heightsOf(x + 1, y + 1) });
+const gridOf = (x: number, y: number) => buildGrid(heightsOf(x, y)!, 256, {
+  eastColumn: firstColumns([heightsOf(x + 1, y)], 256), southRow: firstRows([heightsOf(x, y + 1)], 256), corner: heightsOf(x + 1, y + 1)?.[0],
+});
 const boundsOf = (x: number, y: number) => tileBoundsLonLat({ z, x, y }) as Bounds;
 
 beforeAll(async () => {
@@ -79,6 +81,19 @@ describe('/mesh/tiles for kepler.gl', () => {
       expect(a).toEqual(edge(decoded.get(`${x0},${y0 + 1}`)!, (_, lat) => near(lat, south)));
     });
   }
+
+  it('@2x: a 513 grid from the four child tiles, exact', async () => {
+    const res = await app.inject(`/mesh/tiles/${z - 1}/${x0 / 2}/${y0 / 2}@2x.terrain?${q({ url: 'terrarium', mesh_max_error: 30.1 })}`);
+    expect(res.statusCode).toBe(200);
+    const bounds = tileBoundsLonLat({ z: z - 1, x: x0 / 2, y: y0 / 2 }) as Bounds;
+    const mesh = await decodeTerrain(res.rawPayload, bounds, 'kepler');
+    // the children side by side, no neighbours: the last row/column repeat
+    const center = mosaicHeights([heightsOf(x0, y0), heightsOf(x0 + 1, y0), heightsOf(x0, y0 + 1), heightsOf(x0 + 1, y0 + 1)], 2, 256);
+    const grid = buildGrid(center, 512, {});
+    const { maxError, covered } = trueError(mesh, grid, 512, bounds);
+    expect(covered).toBe(513 * 513);
+    expect(maxError).toBeLessThanOrEqual(30.1 + 0.2);
+  });
 
   it('layer.json describes the Cesium route, whose tiles decode in the spec orientation', async () => {
     const layer = await app.inject(`/mesh/layer.json?${q({ url: 'terrarium', mesh_max_error: 15.05 })}`);

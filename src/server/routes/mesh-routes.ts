@@ -28,13 +28,14 @@ export function meshRoutes(app: FastifyInstance, opts: { terrain: TerrainReader;
     const p = req.params as { z: string; x: string; tail: string };
     const { y, scale, format } = parseTileTail(p.tail);
     if (format !== 'terrain') throw badRequest(`invalid format ${JSON.stringify(format ?? '')}: terrain tiles end in .terrain`);
-    if (scale !== 1) throw badRequest('terrain tiles are 256 px: @{scale}x is not supported');
+    if (scale !== 1 && scale !== 2 && scale !== 4) throw badRequest(`invalid scale ${scale}: terrain tiles are @1x, @2x or @4x (257, 513 or 1025 grid points a side)`);
     const t = { z: Number(p.z), x: Number(p.x), y };
     if (!/^\d+$/.test(p.z) || !/^\d+$/.test(p.x) || !isValidTile(t) || t.z > MAX_ZOOM_TERRAIN) throw badRequest(`invalid tile ${p.z}/${p.x}/${y}`);
     const q = req.query as Query;
     const body = await terrain.mesh({
       source: resolveTerrainSource(requireUrl(q.url), last(q.encoding), config),
       tile: t,
+      scale,
       maxError: parseMaxError(last(q.mesh_max_error)),
       quantizer: parseQuantizer(last(q.mesh_quantizer)),
       orientation,
