@@ -4,6 +4,9 @@ import { DEMO_DATA_DIR } from './paths.js';
 /** AWS's public Terrarium tiles (Mapzen terrain tiles): what kepler.gl's `/mesh?url=terrarium` means. */
 export const DEFAULT_TERRARIUM_TEMPLATE = 'https://s3.amazonaws.com/elevation-tiles-prod/terrarium/{z}/{x}/{y}.png';
 
+/** Planetary Computer's API, whose `sas/v1/token/{collection}` signs `*.blob.core.windows.net` asset hrefs. */
+export const DEFAULT_PC_SAS_API = 'https://planetarycomputer.microsoft.com/api';
+
 export interface ServerConfig {
   host: string;
   port: number;
@@ -20,7 +23,13 @@ export interface ServerConfig {
   /** Worker threads in the CPU pool. */
   workers: number;
   /** S3 settings for s3:// sources (credentials come from the default AWS chain). */
-  s3: { region?: string; endpoint?: string; forcePathStyle: boolean };
+  s3: {
+    region?: string;
+    endpoint?: string;
+    forcePathStyle: boolean;
+    /** Send `RequestPayer: 'requester'` (x-amz-request-payer) on S3 reads: requester-pays buckets such as usgs-landsat. */
+    requesterPays?: boolean;
+  };
   /** Timeout in ms of one upstream read. */
   upstreamTimeoutMs: number;
   /** The Terrarium PNG tiles `/mesh?url=terrarium` reads ({z}/{x}/{y} template). */
@@ -29,6 +38,14 @@ export interface ServerConfig {
   elevationCacheBytes: number;
   /** Byte limit of the finished terrain meshes cache (/mesh). */
   meshCacheBytes: number;
+  /** How long STAC search results are reused, in seconds (0: not cached). */
+  stacCacheTtlSeconds: number;
+  /** Byte limit (JSON size) of the cached STAC search results. */
+  stacCacheBytes: number;
+  /** A tile's STAC search is made for its ancestor this many zoom levels up and filtered locally (0: off). */
+  stacParentZoomDelta: number;
+  /** Base of the Planetary Computer SAS token API (`{base}/sas/v1/token/{collection}`); '' turns signing off. */
+  pcSasApi: string;
 }
 
 const int = (v: string | undefined, fallback: number) => {
@@ -56,11 +73,16 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env = process.
       region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
       endpoint: env.S3_ENDPOINT,
       forcePathStyle: bool(env.S3_FORCE_PATH_STYLE) || env.S3_ENDPOINT !== undefined,
+      requesterPays: bool(env.S3_REQUESTER_PAYS),
     },
     upstreamTimeoutMs: int(env.UPSTREAM_TIMEOUT_MS, 15000),
     terrariumUrlTemplate: env.TERRARIUM_URL_TEMPLATE ?? DEFAULT_TERRARIUM_TEMPLATE,
     elevationCacheBytes: int(env.ELEVATION_CACHE_BYTES, 64 * 1024 * 1024),
     meshCacheBytes: int(env.MESH_CACHE_BYTES, 64 * 1024 * 1024),
+    stacCacheTtlSeconds: int(env.STAC_CACHE_TTL_SECONDS, 300),
+    stacCacheBytes: int(env.STAC_CACHE_BYTES, 64 * 1024 * 1024),
+    stacParentZoomDelta: int(env.STAC_PARENT_ZOOM_DELTA, 2),
+    pcSasApi: (env.PC_SAS_API ?? DEFAULT_PC_SAS_API).replace(/\/+$/, ''),
     ...overrides,
   };
 }

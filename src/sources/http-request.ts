@@ -15,8 +15,10 @@ const agents = {
 };
 
 export interface UpstreamRequest {
-  method: 'GET' | 'HEAD';
+  method: 'GET' | 'HEAD' | 'POST';
   headers: Record<string, string>;
+  /** Request body (POST). A 307/308 redirect sends it again; 301/302/303 turn a POST into a GET without it, as fetch does. */
+  body?: string;
   signal: AbortSignal;
   /** Redirect targets must be in it too. */
   allowlist: string[];
@@ -32,11 +34,18 @@ export async function requestFollowingRedirects(start: URL, request: UpstreamReq
   for (let hop = 0; ; hop++) {
     const response = await send(url, request);
     const location = response.headers.location;
-    if (!REDIRECT_STATUSES.has(response.statusCode ?? 0) || !location) return response;
+    const status = response.statusCode ?? 0;
+    if (!REDIRECT_STATUSES.has(status) || !location) return response;
     response.resume(); // discard the redirect body so the socket can be reused
     if (hop === MAX_REDIRECTS) throw badGateway(`too many redirects (more than ${MAX_REDIRECTS}): ${redactUrl(start.href)}`);
     url = await checkRedirect(url, location, request);
+    if (request.method === 'POST' && status !== 307 && status !== 308) request = withoutBody(request);
   }
+}
+
+function withoutBody({ body: _, headers, ...request }: UpstreamRequest): UpstreamRequest {
+  const kept = Object.fromEntries(Object.entries(headers).filter(([name]) => !/^content-(type|length)$/i.test(name)));
+  return { ...request, method: 'GET', headers: kept };
 }
 
 async function checkRedirect(from: URL, location: string, request: UpstreamRequest): Promise<URL> {
@@ -56,7 +65,7 @@ async function checkRedirect(from: URL, location: string, request: UpstreamReque
   return to;
 }
 
-function send(url: URL, { method, headers, signal, allowPrivateAddresses }: UpstreamRequest): Promise<IncomingMessage> {
+function send(url: URL, { method, headers, body, signal, allowPrivateAddresses }: UpstreamRequest): Promise<IncomingMessage> {
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const request = client.request(url, {
@@ -73,6 +82,6 @@ function send(url: URL, { method, headers, signal, allowPrivateAddresses }: Upst
       if (error instanceof HttpError || signal.aborted) reject(error);
       else reject(badGateway(`upstream request failed (${error.code ?? error.message}): ${redactUrl(url.href)}`));
     });
-    request.end();
+    request.end(body);
   });
 }
