@@ -37,6 +37,8 @@ export class S3Source implements ByteSource {
   private readonly client: S3Client;
   private knownSize: number | undefined;
 
+  private readonly payer: { RequestPayer?: 'requester' };
+
   constructor(
     private readonly bucket: string,
     private readonly key: string,
@@ -45,6 +47,8 @@ export class S3Source implements ByteSource {
   ) {
     this.url = `s3://${bucket}/${key}`;
     this.client = s3ClientFor(config.s3);
+    // requester-pays buckets (e.g. usgs-landsat) answer 403 unless the request says who pays
+    this.payer = config.s3.requesterPays ? { RequestPayer: 'requester' as const } : {};
     this.reader = new RangeReader((offset, length, signal) => this.readUpstream(offset, length, signal), options);
   }
 
@@ -63,7 +67,7 @@ export class S3Source implements ByteSource {
   async size(signal?: AbortSignal): Promise<number> {
     if (this.knownSize !== undefined) return this.knownSize;
     const head = await this.call(signal, (abortSignal) =>
-      this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key }), { abortSignal }),
+      this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key, ...this.payer }), { abortSignal }),
     );
     if (head.ContentLength === undefined) throw badGateway(`S3 did not report a size: ${this.url}`);
     return (this.knownSize = head.ContentLength);
@@ -74,7 +78,7 @@ export class S3Source implements ByteSource {
       const range = `bytes=${offset}-${offset + length - 1}`;
       let object;
       try {
-        object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key, Range: range }), { abortSignal });
+        object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key, Range: range, ...this.payer }), { abortSignal });
       } catch (error) {
         if (isInvalidRange(error)) return new Uint8Array(0); // starts at or past the end
         throw error;
