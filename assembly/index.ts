@@ -16,3 +16,6 @@ export { delatin_mesh } from './delatin';
 export { decode_elevation } from './elevation';
 export { qm_encode } from './quantized-mesh';
 export { martini_mesh } from './martini';
+export {
+  blend_u8, blend_i8, blend_u16, blend_i16, blend_u32, blend_i32, blend_f32, blend_f64,
+} from './blend';
