@@ -38,6 +38,12 @@ export interface ServerConfig {
   elevationCacheBytes: number;
   /** Byte limit of the finished terrain meshes cache (/mesh). */
   meshCacheBytes: number;
+  /** Items a mosaic tile reads at once. */
+  mosaicConcurrency: number;
+  /** Most STAC items a mosaic tile uses (the search stops there). */
+  mosaicMaxItems: number;
+  /** A mosaic tile with no item: 204 (TiTiler) or an empty tile (npy: all-zero mask, images: transparent). */
+  mosaicEmpty: '204' | 'empty-tile';
   /** How long STAC search results are reused, in seconds (0: not cached). */
   stacCacheTtlSeconds: number;
   /** Byte limit (JSON size) of the cached STAC search results. */
@@ -79,6 +85,9 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env = process.
     terrariumUrlTemplate: env.TERRARIUM_URL_TEMPLATE ?? DEFAULT_TERRARIUM_TEMPLATE,
     elevationCacheBytes: int(env.ELEVATION_CACHE_BYTES, 64 * 1024 * 1024),
     meshCacheBytes: int(env.MESH_CACHE_BYTES, 64 * 1024 * 1024),
+    mosaicConcurrency: Math.max(1, int(env.MOSAIC_CONCURRENCY, 4)),
+    mosaicMaxItems: Math.max(1, int(env.MOSAIC_MAX_ITEMS, 50)),
+    mosaicEmpty: env.MOSAIC_EMPTY_RESPONSE === 'empty-tile' ? 'empty-tile' : '204',
     stacCacheTtlSeconds: int(env.STAC_CACHE_TTL_SECONDS, 300),
     stacCacheBytes: int(env.STAC_CACHE_BYTES, 64 * 1024 * 1024),
     stacParentZoomDelta: int(env.STAC_PARENT_ZOOM_DELTA, 2),

@@ -10,6 +10,8 @@ import { createWorkerPool } from './worker-pool.js';
 import { cogRoutes } from './routes/cog-routes.js';
 import { meshRoutes } from './routes/mesh-routes.js';
 import { TerrainReader } from '../mesh/terrain-reader.js';
+import { MosaicReader } from '../mosaic/mosaic-reader.js';
+import { stacRoutes } from './routes/stac-routes.js';
 import { landingPage } from './routes/landing-page.js';
 
 /**
@@ -42,6 +44,7 @@ export function buildApp(options: BuildOptions = {}): FastifyInstance {
     const reader = new CogReader(config, pool);
     cogRoutes(scope, { reader, config });
     meshRoutes(scope, { terrain: new TerrainReader(config, pool, reader), config });
+    stacRoutes(scope, { mosaic: new MosaicReader(config, pool, reader), cogs: reader, pool, config });
     landingPage(scope);
     scope.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
     scope.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -1,7 +1,9 @@
 import type { Resampling } from '../kernels/types.js';
 import { COLORMAP_NAMES } from '../tiling/colormaps.js';
 import { parseCrsName, type Crs } from '../tiling/crs.js';
-import { OUTPUT_FORMATS, type OutputFormat } from '../tiling/render-output.js';
+import { OUTPUT_FORMATS, type OutputFormat, type OutputOptions } from '../tiling/render-output.js';
+import { pickContentEncoding } from '../encoders/content-encoding.js';
+import { PIXEL_SELECTION_METHODS, type PixelSelection } from '../kernels/blend.js';
 import { badRequest } from './errors.js';
 
 /**
@@ -107,4 +109,34 @@ export function parseCrs(v: Raw, name: string): Crs | undefined {
   const crs = parseCrsName(s);
   if (!crs) throw badRequest(`invalid ${name} ${JSON.stringify(s)}: expected EPSG:<code> with a known code`);
   return crs;
+}
+
+/** The rendering parameters every tile route shares (format from the path, the rest from the query). */
+export function parseOutputOptions(q: Record<string, Raw>, format: string | undefined, acceptEncoding: string | undefined): OutputOptions {
+  const output: OutputOptions = {
+    format: parseFormat(format),
+    returnMask: parseBoolean(q.return_mask, 'return_mask', true),
+    rescale: parseRescale(q.rescale),
+    colormap: parseColormapName(q.colormap_name),
+  };
+  if (output.format === 'npy') output.contentEncoding = pickContentEncoding(acceptEncoding);
+  return output;
+}
+
+/** `assets=B04,B03` or `assets=B04&assets=B03`; required (TiTiler: MissingAssets). */
+export function parseAssets(v: Raw): string[] {
+  const names = all(v).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw badRequest('missing required parameter assets (e.g. assets=B04,B03,B02)');
+  return [...new Set(names)];
+}
+
+/** rio-tiler's mosaic methods; `lastbandhight` is TiTiler's old spelling of `lastbandhigh`. */
+export function parsePixelSelection(v: Raw): PixelSelection {
+  const s = last(v);
+  if (s === undefined || s === '') return 'first';
+  const name = s.toLowerCase() === 'lastbandhight' ? 'lastbandhigh' : s.toLowerCase();
+  if (!(PIXEL_SELECTION_METHODS as readonly string[]).includes(name)) {
+    throw badRequest(`invalid pixel_selection ${JSON.stringify(s)}: use one of ${PIXEL_SELECTION_METHODS.join(', ')}`);
+  }
+  return name as PixelSelection;
 }

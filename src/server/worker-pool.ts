@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { Piscina } from 'piscina';
 import { COMPILED_JS, KERNELS_WASM } from '../paths.js';
 import type { MeshResult, MeshTask } from '../mesh/mesh-task.js';
+import type { BlendResult, BlendTask } from '../mosaic/blend-task.js';
 import type { RenderTask, RenderResult } from '../tiling/render-raster.js';
 import { HttpError } from './errors.js';
 
@@ -19,6 +20,7 @@ export interface WorkerFailure {
 export interface WorkerPool {
   render(task: RenderTask, signal?: AbortSignal): Promise<RenderResult>;
   mesh(task: MeshTask, signal?: AbortSignal): Promise<MeshResult>;
+  blend(task: BlendTask, signal?: AbortSignal): Promise<BlendResult>;
   readonly stats: { queued: number; running: number; threads: number; utilization: number };
   close(): Promise<void>;
 }
@@ -36,6 +38,7 @@ export async function createWorkerPool(threads: number): Promise<WorkerPool> {
     // worker, and re-creating one (and its WASM instance) costs more than finishing the tile.
     render: (task, signal) => runTask<RenderResult>(piscina, task, signal),
     mesh: (task, signal) => runTask<MeshResult>(piscina, task, signal),
+    blend: (task, signal) => runTask<BlendResult>(piscina, task, signal),
     get stats() {
       return { queued: piscina.queueSize, running: piscina.threads.length, threads, utilization: piscina.utilization };
     },
@@ -43,7 +46,7 @@ export async function createWorkerPool(threads: number): Promise<WorkerPool> {
   };
 }
 
-async function runTask<T>(piscina: Piscina, task: RenderTask | MeshTask, signal?: AbortSignal): Promise<T> {
+async function runTask<T>(piscina: Piscina, task: RenderTask | MeshTask | BlendTask, signal?: AbortSignal): Promise<T> {
   signal?.throwIfAborted();
   const result = (await piscina.run(task)) as T | WorkerFailure;
   if (result && typeof result === 'object' && 'failure' in result) {

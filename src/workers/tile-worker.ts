@@ -2,6 +2,7 @@ import { workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { instantiateKernels, type Kernels } from '../kernels/kernels.js';
 import { runMeshTask, type MeshTask } from '../mesh/mesh-task.js';
+import { runBlendTask, type BlendTask } from '../mosaic/blend-task.js';
 import { HttpError } from '../server/errors.js';
 import { renderRaster, type RenderTask } from '../tiling/render-raster.js';
 import type { WorkerFailure } from '../server/worker-pool.js';
@@ -13,13 +14,17 @@ import type { WorkerFailure } from '../server/worker-pool.js';
  */
 const kernels: Promise<Kernels> = instantiateKernels((workerData as { kernels: WebAssembly.Module }).kernels);
 
-export default async function run(task: RenderTask | MeshTask): Promise<unknown> {
+export default async function run(task: RenderTask | MeshTask | BlendTask): Promise<unknown> {
   const k = await kernels;
   try {
     switch (task.kind) {
       case 'render': {
         const result = await renderRaster(k, task);
         return result.rendered ? transfer(result, result.rendered) : result;
+      }
+      case 'blend': {
+        const result = await runBlendTask(k, task);
+        return transfer(result, result.rendered);
       }
       case 'mesh': {
         const result = runMeshTask(k, task);

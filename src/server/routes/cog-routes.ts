@@ -5,13 +5,13 @@ import type { ServerConfig } from '../../config.js';
 import type { OutputOptions } from '../../tiling/render-output.js';
 import { transformBounds, WGS84 } from '../../tiling/crs.js';
 import { intersectsDataset, planRaster, planTile, type RasterPlan } from '../../tiling/tile-plan.js';
-import { isValidTile, lonLatToMercator, TILE_MATRIX_SET_ID, tileBoundsMercator, type Bounds } from '../../tiling/web-mercator.js';
+import { isValidTile, TILE_MATRIX_SET_ID, tileBoundsMercator, type Bounds } from '../../tiling/web-mercator.js';
 import { badRequest, notFound } from '../errors.js';
 import {
-  parseBidx, parseBoolean, parseColormapName, parseCrs, parseFormat, parseNodata, parseRescale, parseResampling, parseTileTail, requireUrl,
+  parseBidx, parseCrs, parseOutputOptions, parseNodata, parseResampling, parseTileTail, requireUrl,
 } from '../query-params.js';
-import { pickContentEncoding } from '../../encoders/content-encoding.js';
 import { cogInfo, cogTileJson } from './cog-metadata.js';
+import { readPoint } from '../../cog/read-point.js';
 import { layerQuerySchema, tileParamsSchema } from './schemas.js';
 
 /**
@@ -66,16 +66,11 @@ export function cogRoutes(app: FastifyInstance, opts: { reader: CogReader; confi
     const q = req.query as Query;
     const header = await reader.header(requireUrl(q.url), signalOf(req));
     const bands = bandsOf(header, q.bidx);
-    const [mx, my] = lonLatToMercator(lon, lat);
-    const eps = 1e-6;
-    const bounds: Bounds = [mx - eps, my - eps, mx + eps, my + eps];
-    const plan = intersectsDataset(header, bounds) ? planRaster(header, bounds, 1, 1, 'nearest') : undefined;
-    if (!plan) throw notFound(`point ${lon},${lat} is outside the bounds of the dataset`);
-    const result = await reader.render(header, plan, { bands, resampling: 'nearest', nodata: parseNodata(q.nodata), output: 'values', signal: signalOf(req) });
-    const { data, mask } = result.values!;
+    const values = await readPoint(reader, header, lon, lat, bands, parseNodata(q.nodata), signalOf(req));
+    if (!values) throw notFound(`point ${lon},${lat} is outside the bounds of the dataset`);
     return {
       coordinates: [lon, lat],
-      values: Array.from(data, (v) => (mask[0] !== 0 ? Number(v) : null)),
+      values,
       band_names: bands.map((b) => `b${b + 1}`),
     };
   });
@@ -108,13 +103,7 @@ export function cogRoutes(app: FastifyInstance, opts: { reader: CogReader; confi
   interface Layer { url: string; output: OutputOptions; resampling: ReturnType<typeof parseResampling>; nodata?: number; bidx: Query[string] }
 
   async function layerOptions(q: Query, format: string | undefined, req: FastifyRequest): Promise<Layer> {
-    const output: OutputOptions = {
-      format: parseFormat(format),
-      returnMask: parseBoolean(q.return_mask, 'return_mask', true),
-      rescale: parseRescale(q.rescale),
-      colormap: parseColormapName(q.colormap_name),
-    };
-    if (output.format === 'npy') output.contentEncoding = pickContentEncoding(req.headers['accept-encoding']);
+    const output = parseOutputOptions(q, format, req.headers['accept-encoding']);
     return { url: requireUrl(q.url), output, resampling: parseResampling(q.resampling), nodata: parseNodata(q.nodata), bidx: q.bidx };
   }
 

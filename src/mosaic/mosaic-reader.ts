@@ -1,0 +1,140 @@
+import type { CogReader } from '../cog/cog-reader.js';
+import type { ServerConfig } from '../config.js';
+import type { BlendInput, PixelSelection } from '../kernels/blend.js';
+import { typedArrayFor, type Resampling, type SampleType, type TypedArray } from '../kernels/types.js';
+import { HttpError } from '../server/errors.js';
+import type { WorkerPool } from '../server/worker-pool.js';
+import { assetHref, itemAssets } from '../stac/assets.js';
+import { tilePolygon } from '../stac/geometry.js';
+import { searchItems } from '../stac/search.js';
+import type { StacItem } from '../stac/types.js';
+import type { OutputOptions, RenderedBody } from '../tiling/render-output.js';
+import { intersectsDataset, planTile } from '../tiling/tile-plan.js';
+import { tileBoundsMercator, type TileIndex } from '../tiling/web-mercator.js';
+
+/**
+ * The front of /stac/mosaic: search the STAC API for the items under a tile, read the requested
+ * assets of each item through the COG pipeline (bounded concurrency; with `first`, stop as soon as
+ * every pixel is filled), and blend them in a worker.
+ */
+export interface MosaicRequest {
+  searchUrl: string;
+  query: Record<string, unknown>;
+  tile: TileIndex;
+  size: number;
+  assets: string[];
+  /** 0-based band indexes within each asset (default: every band but alpha). */
+  bands?: number[];
+  method: PixelSelection;
+  resampling: Resampling;
+  nodata?: number;
+  maxItems: number;
+  output: OutputOptions;
+  signal?: AbortSignal;
+}
+
+export interface MosaicResult {
+  /** Undefined when no item (or no asset) has data under the tile. */
+  rendered?: RenderedBody;
+  /** `item/asset` read, and `item/asset (missing)` for assets an item lacks. */
+  assets: string[];
+  timings: Record<'search' | 'read' | 'blend' | 'encode', number>;
+}
+
+export class MosaicReader {
+  constructor(private readonly config: ServerConfig, private readonly pool: WorkerPool, private readonly cogs: CogReader) {}
+
+  async tile(req: MosaicRequest): Promise<MosaicResult> {
+    const t0 = performance.now();
+    const items = await searchItems(req.searchUrl, req.query, tilePolygon(req.tile), { maxItems: req.maxItems, signal: req.signal, tile: req.tile }, this.config);
+    const t1 = performance.now();
+    const report: string[] = [];
+    const tiles: Array<BlendInput & { dtype: SampleType; bands: number }> = [];
+    const filled = req.method === 'first' ? new Uint8Array(req.size * req.size) : undefined;
+    let unfilled = filled ? filled.length : Infinity;
+    const concurrency = Math.max(1, this.config.mosaicConcurrency);
+    for (let i = 0; i < items.length && unfilled > 0; i += concurrency) {
+      const chunk = items.slice(i, i + concurrency);
+      const read = await Promise.all(chunk.map((item) => this.readItem(item, req, report)));
+      for (const t of read) {
+        if (!t) continue;
+        tiles.push(t);
+        if (filled) for (let p = 0; p < filled.length; p++) if (t.mask[p] !== 0 && filled[p] === 0) { filled[p] = 1; unfilled--; }
+      }
+    }
+    const t2 = performance.now();
+    const timings = { search: t1 - t0, read: t2 - t1, blend: 0, encode: 0 };
+    if (tiles.length === 0) return { assets: report, timings };
+    const { dtype, bands } = commonType(tiles);
+    const result = await this.pool.blend({
+      kind: 'blend', method: req.method, dtype, bands, width: req.size, height: req.size,
+      tiles: tiles.map((t) => ({ data: castTo(t.data, dtype), mask: t.mask })), output: req.output,
+    }, req.signal);
+    return { rendered: result.rendered, assets: report, timings: { ...timings, ...result.timings } };
+  }
+
+  /** The item's requested assets as one tile (their bands side by side, valid where every asset is), or undefined. */
+  private async readItem(item: StacItem, req: MosaicRequest, report: string[]) {
+    const { found, missing } = itemAssets(item, req.assets);
+    for (const name of missing) report.push(`${item.id}/${name} (missing)`);
+    if (found.length === 0) return undefined;
+    const parts: Array<{ data: TypedArray; mask: Uint8Array; bands: number; dtype: SampleType }> = [];
+    for (const name of found) {
+      const part = await this.readAsset(item, name, req);
+      if (!part) return undefined; // the asset does not cover the tile: neither does the item here
+      parts.push(part);
+      report.push(`${item.id}/${name}`);
+    }
+    return stackAssets(parts, req.size * req.size);
+  }
+
+  private async readAsset(item: StacItem, name: string, req: MosaicRequest) {
+    const href = await assetHref(item, name, this.config, { signal: req.signal });
+    const header = await this.cogs.header(href, req.signal);
+    if (!intersectsDataset(header, tileBoundsMercator(req.tile))) return undefined;
+    const plan = planTile(header, req.tile, req.size, req.resampling);
+    if (!plan) return undefined;
+    const bands = req.bands ?? Array.from({ length: header.samples }, (_, i) => i).filter((i) => i !== header.alphaSample);
+    const bad = bands.find((b) => b >= header.samples);
+    if (bad !== undefined) throw new HttpError(400, `invalid bidx ${bad + 1}: asset ${name} of ${item.id} has ${header.samples} band(s)`);
+    const result = await this.cogs.render(header, plan, { bands, resampling: req.resampling, nodata: req.nodata, output: 'values', signal: req.signal });
+    return { data: result.values!.data, mask: result.values!.mask, bands: bands.length, dtype: header.dtype };
+  }
+}
+
+/** Several assets of one item as one tile: bands concatenated, a pixel valid where every asset is. */
+function stackAssets(parts: Array<{ data: TypedArray; mask: Uint8Array; bands: number; dtype: SampleType }>, pixels: number) {
+  if (parts.length === 1) return parts[0];
+  const dtype = widest(parts.map((p) => p.dtype));
+  const bands = parts.reduce((n, p) => n + p.bands, 0);
+  const data = new (typedArrayFor(dtype))(bands * pixels) as TypedArray;
+  const mask = new Uint8Array(pixels).fill(255);
+  let at = 0;
+  for (const p of parts) {
+    data.set(castTo(p.data, dtype) as never, at);
+    at += p.bands * pixels;
+    for (let i = 0; i < pixels; i++) if (p.mask[i] === 0) mask[i] = 0;
+  }
+  return { data, mask, bands, dtype };
+}
+
+/** Items may differ in dtype or band count; blend in the widest type, and refuse band-count mismatches. */
+function commonType(tiles: Array<{ dtype: SampleType; bands: number }>) {
+  const bands = tiles[0].bands;
+  if (tiles.some((t) => t.bands !== bands)) throw new HttpError(400, 'the items have different band counts for these assets: use bidx');
+  return { dtype: widest(tiles.map((t) => t.dtype)), bands };
+}
+
+function widest(types: SampleType[]): SampleType {
+  const first = types[0];
+  return types.every((t) => t === first) ? first : 'float64';
+}
+
+function castTo(data: TypedArray, dtype: SampleType): TypedArray {
+  const Ctor = typedArrayFor(dtype);
+  if (data instanceof Ctor) return data;
+  const out = new Ctor(data.length) as TypedArray;
+  for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
+  return out;
+}
+
