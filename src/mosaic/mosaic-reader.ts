@@ -55,8 +55,10 @@ export class MosaicReader {
     const concurrency = Math.max(1, this.config.mosaicConcurrency);
     for (let i = 0; i < items.length && unfilled > 0; i += concurrency) {
       const chunk = items.slice(i, i + concurrency);
-      const read = await Promise.all(chunk.map((item) => this.readItem(item, req, report)));
-      for (const t of read) {
+      // items are read at once, reported and blended in the search's order
+      const read = await Promise.all(chunk.map((item) => this.readItem(item, req)));
+      for (const { tile: t, assets } of read) {
+        report.push(...assets);
         if (!t) continue;
         tiles.push(t);
         if (filled) for (let p = 0; p < filled.length; p++) if (t.mask[p] !== 0 && filled[p] === 0) { filled[p] = 1; unfilled--; }
@@ -74,18 +76,18 @@ export class MosaicReader {
   }
 
   /** The item's requested assets as one tile (their bands side by side, valid where every asset is), or undefined. */
-  private async readItem(item: StacItem, req: MosaicRequest, report: string[]) {
+  private async readItem(item: StacItem, req: MosaicRequest) {
     const { found, missing } = itemAssets(item, req.assets);
-    for (const name of missing) report.push(`${item.id}/${name} (missing)`);
-    if (found.length === 0) return undefined;
+    const assets = missing.map((name) => `${item.id}/${name} (missing)`);
+    if (found.length === 0) return { assets };
     const parts: Array<{ data: TypedArray; mask: Uint8Array; bands: number; dtype: SampleType }> = [];
     for (const name of found) {
       const part = await this.readAsset(item, name, req);
-      if (!part) return undefined; // the asset does not cover the tile: neither does the item here
+      if (!part) return { assets }; // the asset does not cover the tile: neither does the item here
       parts.push(part);
-      report.push(`${item.id}/${name}`);
+      assets.push(`${item.id}/${name}`);
     }
-    return stackAssets(parts, req.size * req.size);
+    return { tile: stackAssets(parts, req.size * req.size), assets };
   }
 
   private async readAsset(item: StacItem, name: string, req: MosaicRequest) {
