@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { DEMO_DATA_DIR } from './paths.js';
+import { loadTileCacheConfig, type TileCacheConfig } from './cache/config.js';
 
 /** AWS's public Terrarium tiles (Mapzen terrain tiles): what kepler.gl's `/mesh?url=terrarium` means. */
 export const DEFAULT_TERRARIUM_TEMPLATE = 'https://s3.amazonaws.com/elevation-tiles-prod/terrarium/{z}/{x}/{y}.png';
@@ -52,6 +53,8 @@ export interface ServerConfig {
   stacParentZoomDelta: number;
   /** Base of the Planetary Computer SAS token API (`{base}/sas/v1/token/{collection}`); '' turns signing off. */
   pcSasApi: string;
+  /** The S3 tile cache rendered through WMS (`/?tile=`, `/tms`, `/xyz`): see src/cache/config.ts. */
+  tileCache: TileCacheConfig;
 }
 
 const int = (v: string | undefined, fallback: number) => {
@@ -92,6 +95,7 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env = process.
     stacCacheBytes: int(env.STAC_CACHE_BYTES, 64 * 1024 * 1024),
     stacParentZoomDelta: int(env.STAC_PARENT_ZOOM_DELTA, 2),
     pcSasApi: (env.PC_SAS_API ?? DEFAULT_PC_SAS_API).replace(/\/+$/, ''),
+    tileCache: overrides.tileCache ?? loadTileCacheConfig(env),
     ...overrides,
   };
 }

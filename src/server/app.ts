@@ -13,6 +13,9 @@ import { TerrainReader } from '../mesh/terrain-reader.js';
 import { MosaicReader } from '../mosaic/mosaic-reader.js';
 import { stacRoutes } from './routes/stac-routes.js';
 import { landingPage } from './routes/landing-page.js';
+import { tileCacheRoutes } from './routes/tile-cache-routes.js';
+import { TileCache } from '../cache/tile-cache.js';
+import { S3Store } from '../cache/s3-store.js';
 
 /**
  * The server as a Fastify instance: `await buildApp().listen(...)`, or `.inject()` in tests.
@@ -45,6 +48,9 @@ export function buildApp(options: BuildOptions = {}): FastifyInstance {
     cogRoutes(scope, { reader, config });
     meshRoutes(scope, { terrain: new TerrainReader(config, pool, reader), config });
     stacRoutes(scope, { mosaic: new MosaicReader(config, pool, reader), cogs: reader, pool, config });
+    const tileCache = new TileCache(config.tileCache, new S3Store(config.tileCache, app.log), (t) => pool.cut(t), app.log);
+    scope.addHook('onClose', async () => { await tileCache.flush(); tileCache.store.close(); });
+    tileCacheRoutes(scope, { cache: tileCache }); // before the landing page: `/?tile=` is the cache's
     landingPage(scope);
     scope.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
     scope.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -5,6 +5,7 @@ import { COMPILED_JS, KERNELS_WASM } from '../paths.js';
 import type { MeshResult, MeshTask } from '../mesh/mesh-task.js';
 import type { BlendResult, BlendTask } from '../mosaic/blend-task.js';
 import type { RenderTask, RenderResult } from '../tiling/render-raster.js';
+import type { CutResult, CutTask } from '../cache/cut-task.js';
 import { HttpError } from './errors.js';
 
 /**
@@ -21,6 +22,8 @@ export interface WorkerPool {
   render(task: RenderTask, signal?: AbortSignal): Promise<RenderResult>;
   mesh(task: MeshTask, signal?: AbortSignal): Promise<MeshResult>;
   blend(task: BlendTask, signal?: AbortSignal): Promise<BlendResult>;
+  /** Cuts a tile-cache meta-tile image into its tiles. */
+  cut(task: CutTask): Promise<CutResult>;
   readonly stats: { queued: number; running: number; threads: number; utilization: number };
   close(): Promise<void>;
 }
@@ -39,6 +42,7 @@ export async function createWorkerPool(threads: number): Promise<WorkerPool> {
     render: (task, signal) => runTask<RenderResult>(piscina, task, signal),
     mesh: (task, signal) => runTask<MeshResult>(piscina, task, signal),
     blend: (task, signal) => runTask<BlendResult>(piscina, task, signal),
+    cut: (task) => runTask<CutResult>(piscina, task),
     get stats() {
       return { queued: piscina.queueSize, running: piscina.threads.length, threads, utilization: piscina.utilization };
     },
@@ -46,7 +50,7 @@ export async function createWorkerPool(threads: number): Promise<WorkerPool> {
   };
 }
 
-async function runTask<T>(piscina: Piscina, task: RenderTask | MeshTask | BlendTask, signal?: AbortSignal): Promise<T> {
+async function runTask<T>(piscina: Piscina, task: RenderTask | MeshTask | BlendTask | CutTask, signal?: AbortSignal): Promise<T> {
   signal?.throwIfAborted();
   const result = (await piscina.run(task)) as T | WorkerFailure;
   if (result && typeof result === 'object' && 'failure' in result) {

@@ -6,6 +6,7 @@ import { runBlendTask, type BlendTask } from '../mosaic/blend-task.js';
 import { HttpError } from '../server/errors.js';
 import { renderRaster, type RenderTask } from '../tiling/render-raster.js';
 import type { WorkerFailure } from '../server/worker-pool.js';
+import { runCutTask, type CutTask } from '../cache/cut-task.js';
 
 /**
  * Piscina worker entry: instantiates the WASM kernels once from the module the main thread compiled
@@ -14,7 +15,7 @@ import type { WorkerFailure } from '../server/worker-pool.js';
  */
 const kernels: Promise<Kernels> = instantiateKernels((workerData as { kernels: WebAssembly.Module }).kernels);
 
-export default async function run(task: RenderTask | MeshTask | BlendTask): Promise<unknown> {
+export default async function run(task: RenderTask | MeshTask | BlendTask | CutTask): Promise<unknown> {
   const k = await kernels;
   try {
     switch (task.kind) {
@@ -30,6 +31,8 @@ export default async function run(task: RenderTask | MeshTask | BlendTask): Prom
         const result = runMeshTask(k, task);
         return transfer(result, result);
       }
+      case 'cache-cut':
+        return await runCutTask(task);
       default:
         throw new Error(`unknown task kind ${(task as { kind: string }).kind}`);
     }
