@@ -25,7 +25,7 @@ function panel(p: Panel, top: number): { svg: string; height: number } {
   const scale = (v: number) => (p.log ? (Math.log10(Math.max(v, 1)) / Math.log10(Math.max(max, 10))) * PLOT : (v / max) * PLOT);
   const out = [`<text x="10" y="${top + 18}" class="title">${esc(p.title)}</text>`];
   (p.series ?? []).forEach((name, i) => {
-    const x = W - 300 + i * 130; // right of the title
+    const x = W - 20 - 130 * Math.max(2, p.series!.length) + i * 130; // right of the title
     out.push(`<rect x="${x}" y="${top + 8}" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/><text x="${x + 16}" y="${top + 18}">${esc(name)}</text>`);
   });
   p.bars.forEach((b, i) => {

@@ -7,6 +7,9 @@ import type { ImageEncoderRow } from './encoders-image.js';
 import type { HttpRow } from './http.js';
 import type { InprocRow } from './inproc.js';
 import type { KernelRow } from './kernels.js';
+import type { MeshHttpResult } from './mesh-http.js';
+import { meshPanels } from './mesh-report.js';
+import type { MeshBenchResult } from './mesh.js';
 import type { StageRow } from './stages.js';
 
 export const RESULTS_DIR = join(import.meta.dirname, 'results');
@@ -23,6 +26,8 @@ export interface BenchResults {
   inproc?: InprocRow[];
   stages?: StageRow[];
   http?: HttpRow[];
+  mesh?: MeshBenchResult;
+  meshHttp?: MeshHttpResult;
 }
 
 const short = (s: string) => s.replace(/ \([^)]*\)/g, '');
@@ -46,6 +51,7 @@ function panels(r: BenchResults): Panel[] {
       series: ['warm', 'cold'],
       bars: (r.inproc ?? []).filter((x) => x.concurrency === conc).map((x) => ({ label: x.scenario, value: x.tilesPerSec, series: x.mode === 'warm' ? 0 : 1, text: `${x.tilesPerSec.toFixed(0)} tiles/s` })),
     },
+    ...meshPanels(r.mesh, r.meshHttp),
   ];
 }
 

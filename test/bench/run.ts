@@ -1,4 +1,4 @@
-// npm run bench [-- --only kernels,encoders,inproc,stages,http] [--quick]
+// npm run bench [-- --only kernels,encoders,inproc,stages,http,mesh,mesh-http] [--quick]
 // Runs the benchmark parts, prints a table for each and writes test/bench/results/. Expects
 // `npm run build` to have run (the worker pool loads build/js and build/kernels.wasm).
 import { execFileSync } from 'node:child_process';
@@ -9,11 +9,14 @@ import { benchHttp } from './http.js';
 import { benchInproc } from './inproc.js';
 import { benchKernels } from './kernels.js';
 import { meterLoad } from './machine-load.js';
+import { benchMeshHttp } from './mesh-http.js';
+import { meshGoals, meshHttpTables, meshKernelTable, meshPipelineTable } from './mesh-report.js';
+import { benchMesh } from './mesh.js';
 import { compressionTable, httpTable, imageEncoderTable, inprocTable, kernelTable, stagesTable } from './report.js';
 import { writeResults, type BenchResults } from './results.js';
 import { benchStages } from './stages.js';
 
-const PARTS = ['kernels', 'encoders', 'inproc', 'stages', 'http'] as const;
+const PARTS = ['kernels', 'encoders', 'inproc', 'stages', 'http', 'mesh', 'mesh-http'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseArgs(argv: string[]): { parts: Part[]; quick: boolean } {
@@ -38,8 +41,8 @@ function parseArgs(argv: string[]): { parts: Part[]; quick: boolean } {
 const { parts, quick } = parseArgs(process.argv.slice(2));
 // time budgets: a full run stays within a few minutes on 2 cores, --quick is a smoke run
 const budget = quick
-  ? { kernelMs: 100, imageRuns: 3, compressRuns: 2, inprocMs: 400, stagesMs: 300, httpMs: 1000 }
-  : { kernelMs: 1500, imageRuns: 30, compressRuns: 20, inprocMs: 4000, stagesMs: 2000, httpMs: 10000 };
+  ? { kernelMs: 100, imageRuns: 3, compressRuns: 2, inprocMs: 400, stagesMs: 300, httpMs: 1000, meshMs: 60, meshHttp: { coldMs: 1000, meshOnlyMs: 800, warmMs: 600, c1Ms: 600, sweepBlock: 8 } }
+  : { kernelMs: 1500, imageRuns: 30, compressRuns: 20, inprocMs: 4000, stagesMs: 2000, httpMs: 10000, meshMs: 400, meshHttp: { coldMs: 3000, meshOnlyMs: 2500, warmMs: 1500, c1Ms: 2000, sweepBlock: 12 } };
 const log = (s: string) => process.stderr.write(s + '\n');
 const git = (...args: string[]) => { try { return execFileSync('git', args, { encoding: 'utf8' }).trim(); } catch { return 'n/a'; } };
 
@@ -65,6 +68,12 @@ for (const part of parts) {
   if (part === 'inproc') console.log(inprocTable((results.inproc = await benchInproc(budget.inprocMs, [1, 4], log))));
   if (part === 'stages') console.log(stagesTable((results.stages = await benchStages(budget.stagesMs)), results.inproc));
   if (part === 'http') console.log(httpTable((results.http = await benchHttp(budget.httpMs, 8, true, log))));
+  if (part === 'mesh') {
+    results.mesh = await benchMesh(budget.meshMs, log);
+    console.log(meshKernelTable(results.mesh.kernels), '\n' + meshPipelineTable(results.mesh.pipelines));
+  }
+  if (part === 'mesh-http') console.log(meshHttpTables((results.meshHttp = await benchMeshHttp(budget.meshHttp, log))));
+  if ((part === 'mesh' && !parts.includes('mesh-http')) || part === 'mesh-http') console.log(meshGoals(results.mesh, results.meshHttp));
   // other processes on the machine (tests, builds) skew every number: say so
   const load = ((results.cpuLoad ??= {})[part] = meter());
   const note = load.otherCores > 0.2 ? ': the machine was busy, these numbers are low and noisy' : '';
