@@ -11,6 +11,7 @@ import type { MeshHttpResult } from './mesh-http.js';
 import { meshPanels } from './mesh-report.js';
 import type { MeshBenchResult } from './mesh.js';
 import type { StageRow } from './stages.js';
+import type { CacheBenchRow } from './tile-cache.js';
 
 export const RESULTS_DIR = join(import.meta.dirname, 'results');
 
@@ -28,6 +29,8 @@ export interface BenchResults {
   http?: HttpRow[];
   mesh?: MeshBenchResult;
   meshHttp?: MeshHttpResult;
+  /** The S3 tile cache: cold (meta-tiles on/off) and warm tiles/s, GetMap per tile. */
+  cache?: CacheBenchRow[];
 }
 
 const short = (s: string) => s.replace(/ \([^)]*\)/g, '');
