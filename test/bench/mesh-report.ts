@@ -104,21 +104,23 @@ export function meshGoals(m: MeshBenchResult | undefined, h: MeshHttpResult | un
 const short = (s: string) => s.replace(/ \([^)]*\)/g, '');
 
 export function meshPanels(m: MeshBenchResult | undefined, h: MeshHttpResult | undefined): Panel[] {
-  const kernelBars = (m?.kernels ?? []).filter((r) => Number.isFinite(r.speedup) && (r.kernel === 'martini' || r.kernel === 'delatin' || r.js.startsWith('plain JS') || r.js.startsWith('fast-png +')));
+  const kernelBars = (m?.kernels ?? []).filter(
+    (r) => Number.isFinite(r.speedup) && (r.kernel === 'martini' || r.kernel === 'delatin' || r.js.startsWith('plain JS') || r.js.startsWith('Terrarium formula')),
+  );
   return [
     {
-      title: 'Mesh kernels: speed-up of WASM over the JS package (compat = identical output; exact/seamless = served)',
-      series: ['compat / same output', 'served mode'],
+      title: 'Mesh kernels: WASM speed-up over the JS package',
+      series: ['same output', 'served mode'],
       bars: kernelBars.map((r) => ({
         label: `${r.kernel} ${short(r.input).replace(', martini exact mesh', '')}${r.maxError ? ` @${r.maxError}` : ''}`,
         value: r.speedup,
         series: r.identical === undefined ? 1 : 0,
-        text: `${r.speedup.toFixed(1)}x ${r.wasm.replace(/meshMartini |meshDelatin /, '')}${r.identical === false ? ' NOT identical' : ''}`,
+        text: `${r.speedup.toFixed(1)}x ${r.kernel === 'martini' || r.kernel === 'delatin' ? r.wasm.replace(/meshMartini |meshDelatin /, '') : 'vs plain JS'}${r.identical === false ? ' NOT identical' : ''}`,
       })),
     },
     {
       title: 'One /mesh tile on one thread, ms (plain JS pipeline vs ours)',
-      bars: (m?.pipelines ?? []).map((p) => ({ label: `${p.tile.replace(/ \d+\/.*/, '')}: ${short(p.pipeline.split(':')[0]!)}`, value: p.totalMs, text: `${p.totalMs.toFixed(2)} ms` })),
+      bars: (m?.pipelines ?? []).map((p) => ({ label: `${p.tile.replace(/ \d+\/.*/, '')}: ${p.id}`, value: p.totalMs, text: `${p.totalMs.toFixed(2)} ms` })),
     },
     {
       title: '/mesh over HTTP, concurrency 8: req/s (log scale)',

@@ -59,6 +59,8 @@ export const PIPELINE_STAGES = ['png', 'elevation', 'grid', 'mesh', 'encode'] as
 type Stage = (typeof PIPELINE_STAGES)[number];
 
 export interface PipelineRow {
+  /** Short name (chart label). */
+  id: string;
   pipeline: string;
   tile: string;
   maxError: number;
@@ -309,15 +311,15 @@ function pipelineRows(k: Kernels, t: PipelineTile, budgetMs: number, log: (s: st
   };
   // mirrored neighbours repeat the tile's own edges: the 4-PNG grid is the backfilled one
   const mirrored = t.label === 'grand canyon';
-  const plans: Array<{ key: string; name: string; pngs: number; fn: (lap: Lap) => Uint8Array; sameAs?: string; whole?: boolean }> = [
-    { key: 'plain JS', name: 'plain JS: fast-png + JS formula + @mapbox/martini + plain JS encoder (backfilled grid)', pngs: 1, fn: js('js') },
-    { key: 'plain JS ref', name: 'the same with the TS reference encoder (untuned)', pngs: 1, fn: js('reference'), sameAs: 'plain JS' },
-    { key: 'compat', name: "ours, same output: fast-png + decodeElevation + meshMartini 'compat' + WASM encoder", pngs: 1, fn: ours(1, 'compat'), sameAs: 'plain JS' },
-    { key: '1 PNG', name: "ours as served, 1 PNG (no neighbours): meshMartini 'exact'", pngs: 1, fn: ours(1, 'exact') },
-    { key: '4 PNGs', name: "ours as served, 4 PNGs (tile + E, S, SE neighbours): meshMartini 'exact'", pngs: 4, fn: ours(4, 'exact'), ...(mirrored && { sameAs: '1 PNG' }) },
-    { key: 'task', name: 'runMeshTask (the worker), 4 PNGs', pngs: 4, fn: wholeStages(tasks.png), sameAs: '4 PNGs', whole: true },
-    { key: 'task cached', name: 'runMeshTask (the worker), elevation cached', pngs: 0, fn: wholeStages(tasks.cached), sameAs: '4 PNGs', whole: true },
-    { key: 'delatin', name: "ours as served, 4 PNGs, Delatin 'seamless' (mesh_quantizer=delatin)", pngs: 4, fn: ours(4, 'delatin') },
+  const plans: Array<{ key: string; id: string; name: string; pngs: number; fn: (lap: Lap) => Uint8Array; sameAs?: string; whole?: boolean }> = [
+    { key: 'plain JS', id: 'plain JS', name: 'plain JS: fast-png + JS formula + @mapbox/martini + plain JS encoder (backfilled grid)', pngs: 1, fn: js('js') },
+    { key: 'plain JS ref', id: 'plain JS, TS reference encoder', name: 'the same with the TS reference encoder (untuned)', pngs: 1, fn: js('reference'), sameAs: 'plain JS' },
+    { key: 'compat', id: 'ours, same output', name: "ours, same output: fast-png + decodeElevation + meshMartini 'compat' + WASM encoder", pngs: 1, fn: ours(1, 'compat'), sameAs: 'plain JS' },
+    { key: '1 PNG', id: 'served, 1 PNG', name: "ours as served, 1 PNG (no neighbours): meshMartini 'exact'", pngs: 1, fn: ours(1, 'exact') },
+    { key: '4 PNGs', id: 'served, 4 PNGs', name: "ours as served, 4 PNGs (tile + E, S, SE neighbours): meshMartini 'exact'", pngs: 4, fn: ours(4, 'exact'), ...(mirrored && { sameAs: '1 PNG' }) },
+    { key: 'task', id: 'runMeshTask, 4 PNGs', name: 'runMeshTask (the worker), 4 PNGs', pngs: 4, fn: wholeStages(tasks.png), sameAs: '4 PNGs', whole: true },
+    { key: 'task cached', id: 'runMeshTask, elevation cached', name: 'runMeshTask (the worker), elevation cached', pngs: 0, fn: wholeStages(tasks.cached), sameAs: '4 PNGs', whole: true },
+    { key: 'delatin', id: 'served, 4 PNGs, delatin', name: "ours as served, 4 PNGs, Delatin 'seamless' (mesh_quantizer=delatin)", pngs: 4, fn: ours(4, 'delatin') },
   ];
   const rows: PipelineRow[] = [];
   const bodies = new Map<string, Uint8Array>();
@@ -330,7 +332,7 @@ function pipelineRows(k: Kernels, t: PipelineTile, budgetMs: number, log: (s: st
     if (p.key === 'plain JS') jsMs = r.totalMs;
     const other = p.sameAs ? bodies.get(p.sameAs) : undefined;
     rows.push({
-      pipeline: p.name, tile: tileName, maxError: t.maxError, pngs: p.pngs, runs: r.runs, stages: r.stages, totalMs: r.totalMs, speedupVsJs: jsMs / r.totalMs,
+      id: p.id, pipeline: p.name, tile: tileName, maxError: t.maxError, pngs: p.pngs, runs: r.runs, stages: r.stages, totalMs: r.totalMs, speedupVsJs: jsMs / r.totalMs,
       vertices, bytes: r.body.length, ...(other && { identical: firstByteDifference(r.body, other) < 0, sameAs: p.sameAs }),
     });
   }
@@ -352,8 +354,8 @@ export async function benchMesh(budgetMs: number, log: (s: string) => void): Pro
   const [gm, fm]: Mosaic[] = [await gcMosaic(2), await fujiMosaic(2)];
   log('  elevation decode');
   kernels.push(...elevationRows(k, [
-    [`AWS Terrarium PNG ${GC_FILE} (149 KB)`, new Uint8Array(readFileSync(join(TERRAIN_DIR, GC_FILE)))],
-    ['fuji Terrarium PNG 12/3630/1612 (sharp z6)', fm.png(0, 0)],
+    ['grand canyon PNG 11/385/803 (AWS, 149 KB)', new Uint8Array(readFileSync(join(TERRAIN_DIR, GC_FILE)))],
+    ['fuji PNG 12/3630/1612 (sharp z6, 102 KB)', fm.png(0, 0)],
   ], budgetMs));
   const four = (m: Mosaic) => [m.png(0, 0), m.png(1, 0), m.png(0, 1), m.png(1, 1)] as PipelineTile['pngs'];
   const pipelines = [
