@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { HttpError, notFound } from '../server/errors.js';
 import type { CacheLayer, TileCacheConfig, TileExt } from './config.js';
 import type { CutResult, CutTask } from './cut-task.js';
+import { Limiter } from './limiter.js';
 import type { Logger, S3Store } from './s3-store.js';
 import { MEDIA_TYPES, metaTileOf, tileInLayer, tileKey, type MetaTile, type TmsTile } from './tms.js';
 import { fetchMetaTile, getMapRequest } from './wms.js';
@@ -36,13 +37,16 @@ export class TileCache {
   readonly stats = { hits: 0, misses: 0, renders: 0, getMaps: 0, shared: 0, puts: 0, putFailures: 0 };
   private readonly flights = new Map<string, Flight>();
   private readonly writes = new Set<Promise<unknown>>();
+  private readonly wmsSlots: Limiter;
 
   constructor(
     readonly config: TileCacheConfig,
     readonly store: S3Store,
     private readonly cut: CutFn,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.wmsSlots = new Limiter(config.wmsConcurrency);
+  }
 
   layer(name: string): CacheLayer | undefined {
     return this.config.layers.find((l) => l.name === name);
@@ -126,7 +130,7 @@ export class TileCache {
     this.stats.renders++;
     const req = getMapRequest(layer, meta);
     this.stats.getMaps++;
-    const image = await fetchMetaTile(layer, req, this.config.wmsTimeoutMs);
+    const image = await this.wmsSlots.run(() => fetchMetaTile(layer, req, this.config.wmsTimeoutMs));
     let cut: CutResult;
     try {
       cut = await this.cut({ kind: 'cache-cut', image, cols: meta.w, rows: meta.h, buffer: req.buffer, ext, jpegQuality: this.config.jpegQuality });

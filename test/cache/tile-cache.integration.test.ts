@@ -143,6 +143,23 @@ describeWithMapServer('tile cache: S3 website redirect, MapServer, s3rver', () =
     expect(answers.filter((a) => a.source === 'render').length).toBe(1);
   });
 
+  it('many clients asking for the tiles of several missing meta-tiles at once: one GetMap and one object per tile', async () => {
+    const before = wms.getMaps();
+    // z12, TMS x 2048..2055, y 2036..2043: four 4x4 meta-tiles, each tile asked 3 times, shuffled
+    const urls: string[] = [];
+    for (let y = 2036; y <= 2043; y++) for (let x = 2048; x <= 2055; x++) for (let k = 0; k < 3; k++) urls.push(`${appUrl}/tms/1.0.0/naip/12/${x}/${y}.png`);
+    let seed = 7;
+    for (let i = urls.length - 1; i > 0; i--) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const j = seed % (i + 1);
+      [urls[i], urls[j]] = [urls[j], urls[i]];
+    }
+    const statuses = await Promise.all(urls.map(async (u) => { const r = await fetch(u); await r.arrayBuffer(); return r.status; }));
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    expect(wms.getMaps() - before).toBe(4);
+    await vi.waitFor(async () => expect((await listKeys(`${NAIP}12/`)).length).toBe(64), { timeout: 5000 });
+  });
+
   it('TMS and XYZ rows name the same tile, and its pixels are the bbox rendered directly by one GetMap', async () => {
     const viaTms = Buffer.from(await (await fetch(`${appUrl}/tms/1.0.0/naip/8/128/126.png`)).arrayBuffer());
     const viaXyz = Buffer.from(await (await fetch(`${appUrl}/xyz/naip/8/128/129.png`)).arrayBuffer());

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildTileCacheConfig, loadTileCacheConfig } from '../../src/cache/config.js';
 import { metaTileOf, parseTileKey, tileInLayer, tileRange, tmsBounds, xyzToTmsY } from '../../src/cache/tms.js';
 import { exceptionText, getMapRequest, hasMagic } from '../../src/cache/wms.js';
+import { Limiter } from '../../src/cache/limiter.js';
 
 describe('TMS geometry', () => {
   it('parses keys with any prefix depth', () => {
@@ -93,5 +94,25 @@ describe('GetMap', () => {
     expect(hasMagic(new Uint8Array([0xff, 0xd8, 0xff, 0xe0]), 'image/jpeg')).toBe(true);
     const xml = '<?xml version="1.0"?><ogc:ServiceExceptionReport><ogc:ServiceException code="x"><![CDATA[bad  layer]]></ogc:ServiceException></ogc:ServiceExceptionReport>';
     expect(exceptionText(new TextEncoder().encode(xml))).toBe('bad layer');
+  });
+});
+
+describe('Limiter', () => {
+  it('runs at most N jobs at once, in order, and passes errors through', async () => {
+    const lim = new Limiter(2);
+    let now = 0, max = 0;
+    const order: number[] = [];
+    const job = (i: number) => lim.run(async () => {
+      now++; max = Math.max(max, now);
+      await new Promise((r) => setTimeout(r, 5));
+      order.push(i); now--;
+      if (i === 3) throw new Error('boom');
+      return i;
+    });
+    const results = await Promise.allSettled([0, 1, 2, 3, 4, 5].map(job));
+    expect(max).toBe(2);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(lim.active).toBe(0);
   });
 });
