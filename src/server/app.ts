@@ -13,6 +13,7 @@ import { TerrainReader } from '../mesh/terrain-reader.js';
 import { MosaicReader } from '../mosaic/mosaic-reader.js';
 import { stacRoutes } from './routes/stac-routes.js';
 import { landingPage } from './routes/landing-page.js';
+import { viewerRoutes } from './routes/viewer-routes.js';
 import { tileCacheRoutes } from './routes/tile-cache-routes.js';
 import { TileCache } from '../cache/tile-cache.js';
 import { S3Store } from '../cache/s3-store.js';
@@ -52,6 +53,7 @@ export function buildApp(options: BuildOptions = {}): FastifyInstance {
     scope.addHook('onClose', async () => { await tileCache.flush(); tileCache.store.close(); });
     tileCacheRoutes(scope, { cache: tileCache }); // before the landing page: `/?tile=` is the cache's
     landingPage(scope);
+    viewerRoutes(scope);
     scope.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
     scope.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   });

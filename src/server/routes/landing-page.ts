@@ -38,6 +38,7 @@ export function landingPage(app: FastifyInstance) {
 <style>body{font:15px system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em}code{color:#555;font-size:12px;word-break:break-all}li{margin:.4em 0}</style>
 </head><body>
 <h1>kepler-raster-server</h1>
+<p class="viewer"><a href="/viewer"><strong>Open the map viewer</strong></a> (the demo COGs on a MapLibre map, with controls and tile timings) · <a href="/viewer/mesh-example">mesh a Terrarium tile in the browser with the WASM kernels</a></p>
 <p>TiTiler-compatible raster tiles for kepler.gl, resampled in WebAssembly. API: <a href="/docs">/docs</a> (OpenAPI: <a href="/openapi.json">/openapi.json</a>), health: <a href="/healthz">/healthz</a>.</p>
 <h2>Endpoints</h2>
 <ul>
