@@ -246,6 +246,18 @@ describeWithMapServer('tile cache: S3 website redirect, MapServer, s3rver', () =
     expect((await sharp(Buffer.from(await nb.arrayBuffer())).metadata()).width).toBe(256);
   });
 
+  it('low zooms: the meta-tile is clipped to the world (z0: one tile, z1: 2x2) and still one GetMap', async () => {
+    const before = wms.getMaps();
+    const z0 = await fetch(`${appUrl}/xyz/naip13/0/0/0.png`);
+    expect(z0.status).toBe(200);
+    expect((await sharp(Buffer.from(await z0.arrayBuffer())).metadata()).width).toBe(256);
+    const z1 = await Promise.all([[0, 0], [1, 0], [0, 1], [1, 1]].map(async ([x, y]) => (await fetch(`${appUrl}/xyz/naip13/1/${x}/${y}.png`)).status));
+    expect(z1).toEqual([200, 200, 200, 200]);
+    expect(wms.getMaps() - before).toBe(2);
+    const last = wms.requests[wms.requests.length - 1];
+    expect([last.get('WIDTH'), last.get('HEIGHT')]).toEqual(['512', '512']);
+  });
+
   it('404s outside the zoom range, the bounds, unknown layers and prefixes; 400 for a key that is not a tile', async () => {
     expect((await fetch(`${appUrl}/tms/1.0.0/naip/19/262144/262143.png`)).status).toBe(404); // maxZoom 18
     expect((await fetch(`${appUrl}/tms/1.0.0/naip/8/10/10.png`)).status).toBe(404); // outside bounds
