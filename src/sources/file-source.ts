@@ -42,15 +42,17 @@ export class FileSource implements ByteSource {
     let handle;
     try {
       handle = await open(this.url, 'r');
-      const buffer = new Uint8Array(length);
+      // a read may ask for more than the file holds (whole small files are read with a generous length)
+      const available = Math.max(0, Math.min(length, (await handle.stat()).size - offset));
+      const buffer = new Uint8Array(available);
       let filled = 0;
-      while (filled < length) {
+      while (filled < available) {
         signal.throwIfAborted();
-        const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + filled);
+        const { bytesRead } = await handle.read(buffer, filled, available - filled, offset + filled);
         if (bytesRead === 0) break; // end of file
         filled += bytesRead;
       }
-      return filled === length ? buffer : buffer.slice(0, filled);
+      return filled === available ? buffer : buffer.slice(0, filled);
     } catch (error) {
       throw signal.aborted ? signal.reason : this.toHttpError(error);
     } finally {

@@ -140,18 +140,26 @@ export class HttpSource implements ByteSource {
  * download a whole large file for a small range.
  */
 async function readSlice(body: IncomingMessage, skip: number, length: number, stopWhenFull: boolean): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
+  // chunks are kept and joined at the end: `length` may be far larger than the body (whole small
+  // files are read with a generous length), so it must not size an allocation
+  const parts: Uint8Array[] = [];
   let position = 0;
   let filled = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     const start = Math.max(0, skip - position);
     const end = Math.min(chunk.length, skip + length - position);
     if (end > start) {
-      out.set(chunk.subarray(start, end), filled);
+      parts.push(chunk.subarray(start, end));
       filled += end - start;
     }
     position += chunk.length;
     if (stopWhenFull && filled === length) break;
   }
-  return filled === length ? out : out.slice(0, filled);
+  const out = new Uint8Array(filled);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
