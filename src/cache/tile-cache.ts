@@ -67,7 +67,8 @@ export class TileCache {
   async getTile(layer: CacheLayer, tile: TmsTile): Promise<TileAnswer> {
     this.check(layer, tile);
     const meta = metaTileOf(tile.z, tile.x, tile.y, layer.metaSize);
-    const flightKey = `${layer.name}/${tile.z}/${meta.x0}/${meta.y0}.${tile.ext}`;
+    const keyExt = tile.keyExt ?? tile.ext;
+    const flightKey = `${layer.name}/${tile.z}/${meta.x0}/${meta.y0}.${keyExt}`;
     const answer = (body: Uint8Array, source: TileAnswer['source'], etag = etagOf(body)): TileAnswer =>
       ({ body, contentType: MEDIA_TYPES[tile.ext], etag, cacheControl: layer.cacheControl, source });
     const pick = async (flight: Flight, source: TileAnswer['source']) => {
@@ -97,7 +98,7 @@ export class TileCache {
       this.stats.shared++;
       return pick(flight, 'shared');
     }
-    flight = this.startRender(flightKey, layer, meta, tile.ext);
+    flight = this.startRender(flightKey, layer, meta, tile.ext, keyExt);
     return pick(flight, 'render');
   }
 
@@ -110,12 +111,12 @@ export class TileCache {
     return tiles.size;
   }
 
-  private startRender(flightKey: string, layer: CacheLayer, meta: MetaTile, ext: TileExt): Flight {
+  private startRender(flightKey: string, layer: CacheLayer, meta: MetaTile, ext: TileExt, keyExt: string = ext): Flight {
     const tiles = this.render(layer, meta, ext);
     const flight: Flight = { tiles, done: Promise.resolve() };
     this.flights.set(flightKey, flight);
     const done: Promise<unknown> = tiles
-      .then((t) => this.writeAll(layer, meta, ext, t))
+      .then((t) => this.writeAll(layer, meta, ext, keyExt, t))
       .catch((e: Error) => this.log.warn({ layer: layer.name, meta, err: e.message }, 'tile cache: render failed')) // and the requests get the error
       .finally(() => {
         if (this.flights.get(flightKey) === flight) this.flights.delete(flightKey);
@@ -140,10 +141,10 @@ export class TileCache {
     return new Map(cut.tiles.map((t) => [`${t.i},${t.j}`, t.body]));
   }
 
-  private async writeAll(layer: CacheLayer, meta: MetaTile, ext: TileExt, tiles: Map<string, Uint8Array>) {
+  private async writeAll(layer: CacheLayer, meta: MetaTile, ext: TileExt, keyExt: string, tiles: Map<string, Uint8Array>) {
     await Promise.all([...tiles].map(async ([ij, body]) => {
       const [i, j] = ij.split(',').map(Number);
-      const tile = { z: meta.z, x: meta.x0 + i, y: meta.y0 + j, ext };
+      const tile = { z: meta.z, x: meta.x0 + i, y: meta.y0 + j, ext, keyExt };
       if (!tileInLayer(layer, tile)) return;
       const ok = await this.store.put(layer.bucket, tileKey(layer, tile), body, MEDIA_TYPES[ext], layer.cacheControl);
       if (ok) this.stats.puts++;

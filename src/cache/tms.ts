@@ -12,6 +12,8 @@ export interface TmsTile {
   x: number;
   y: number;
   ext: TileExt;
+  /** The extension as written in the key when it differs from `ext` (`jpeg`, `JPG`): tiles are stored under it. */
+  keyExt?: string;
 }
 
 export const xyzToTmsY = (z: number, y: number) => 2 ** z - 1 - y;
@@ -26,7 +28,7 @@ export function tmsBounds(z: number, x: number, y: number, w = 1, h = 1): [numbe
 }
 
 /** The S3 key of a tile of a layer. */
-export const tileKey = (layer: CacheLayer, t: TmsTile) => `${layer.prefix}${t.z}/${t.x}/${t.y}.${t.ext}`;
+export const tileKey = (layer: CacheLayer, t: TmsTile) => `${layer.prefix}${t.z}/${t.x}/${t.y}.${t.keyExt ?? t.ext}`;
 
 export const extOf = (s: string): TileExt | undefined => (s === 'png' ? 'png' : s === 'jpg' || s === 'jpeg' ? 'jpg' : undefined);
 
@@ -41,7 +43,9 @@ export function parseTileKey(key: string): { prefix: string; tile: TmsTile } | u
   if (!m) return undefined;
   const ext = extOf(m[5].toLowerCase());
   if (!ext) return undefined;
-  return { prefix: m[1], tile: { z: Number(m[2]), x: Number(m[3]), y: Number(m[4]), ext } };
+  const tile: TmsTile = { z: Number(m[2]), x: Number(m[3]), y: Number(m[4]), ext };
+  if (m[5] !== ext) tile.keyExt = m[5];
+  return { prefix: m[1], tile };
 }
 
 /** Whether the tile exists at its zoom (x, y in range). */

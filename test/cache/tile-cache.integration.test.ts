@@ -240,6 +240,11 @@ describeWithMapServer('tile cache: S3 website redirect, MapServer, s3rver', () =
     expect(last.get('EXCEPTIONS')).toBe('XML');
     const stored = await websiteGet('a/b/c/naip13/8/128/127.jpg', body.length);
     expect(Buffer.compare(stored.body, body)).toBe(0);
+    // a key spelled .jpeg is stored under that spelling (the website finds it next time)
+    const jpeg = await fetch(`${appUrl}/?tile=a/b/c/naip13/9/256/255.jpeg`);
+    expect(jpeg.headers.get('content-type')).toBe('image/jpeg');
+    const jpegBody = Buffer.from(await jpeg.arrayBuffer());
+    expect(Buffer.compare((await websiteGet('a/b/c/naip13/9/256/255.jpeg', jpegBody.length)).body, jpegBody)).toBe(0);
 
     const nb = await fetch(`${appUrl}/?tile=nb/8/128/127.png`);
     expect(nb.status).toBe(200);

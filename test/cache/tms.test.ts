@@ -8,7 +8,8 @@ describe('TMS geometry', () => {
   it('parses keys with any prefix depth', () => {
     expect(parseTileKey('1.0.0/tms-mercator-naip/17/20996/85306.jpg')).toEqual({ prefix: '1.0.0/tms-mercator-naip/', tile: { z: 17, x: 20996, y: 85306, ext: 'jpg' } });
     expect(parseTileKey('a/b/c/d/3/1/2.png')?.prefix).toBe('a/b/c/d/');
-    expect(parseTileKey('3/1/2.jpeg')).toEqual({ prefix: '', tile: { z: 3, x: 1, y: 2, ext: 'jpg' } });
+    expect(parseTileKey('3/1/2.jpeg')).toEqual({ prefix: '', tile: { z: 3, x: 1, y: 2, ext: 'jpg', keyExt: 'jpeg' } });
+    expect(parseTileKey('3/1/2.PNG')?.tile.keyExt).toBe('PNG');
     expect(parseTileKey('x/3/1/2.gif')).toBeUndefined();
     expect(parseTileKey('x/3/1/2')).toBeUndefined();
     expect(parseTileKey('../3/1/2.png')?.prefix).toBe('../'); // only ever compared with configured prefixes
