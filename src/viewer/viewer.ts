@@ -19,6 +19,9 @@ interface ViewerState {
   /** The layer currently shown: its tile URL template and lon/lat bounds. */
   current?: { tiles: string; bounds: [number, number, number, number] };
   show(settings: Partial<Settings>): Promise<void>;
+  setTerrain?(on: boolean): Promise<void>;
+  /** The terrain is on, its DEM loaded and the camera placed over it. */
+  terrainReady?: boolean;
 }
 
 interface Settings { url: string; bidx: string; rescale: string; colormap: string; resampling: string }
@@ -142,6 +145,88 @@ map.on('error', (e) => {
   status.className = 'error';
   status.textContent = `map: ${(e.error as Error | undefined)?.message ?? 'error'}`;
 });
+
+// 3D terrain: MapLibre draws raster-dem (Terrarium or Terrain-RGB PNGs), not quantized-mesh, so the
+// DEM's float32 heights come from /cog as npy tiles (the same reads /mesh meshes) and are encoded to
+// Terrarium PNGs in the page, through a custom protocol.
+const DEM_URL = datasets.find((d) => d.id === 'dem')?.url ?? '';
+const TERRARIUM = 'krs-terrarium';
+
+/** numpy v1/v2 .npy: float32 planar data, shape [bands, h, w] (the /cog npy tile: heights, then the mask). */
+function parseNpy(buf: ArrayBuffer): { data: Float32Array; shape: number[] } {
+  const view = new DataView(buf);
+  const major = view.getUint8(6);
+  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const start = (major === 1 ? 10 : 12) + headerLen;
+  const header = new TextDecoder().decode(new Uint8Array(buf, major === 1 ? 10 : 12, headerLen));
+  if (!header.includes("'<f4'")) throw new Error(`terrain: expected float32 npy, got ${header}`);
+  const shape = (/\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((v) => v.trim()).filter(Boolean).map(Number);
+  return { data: new Float32Array(buf.slice(start)), shape };
+}
+
+async function terrariumTile(url: string): Promise<ArrayBuffer> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`terrain tile ${res.status}`);
+  const { data, shape } = parseNpy(await res.arrayBuffer());
+  const [bands, h, w] = shape as [number, number, number];
+  const n = w * h;
+  const mask = bands > 1 ? data.subarray((bands - 1) * n, bands * n) : undefined;
+  // masked pixels take the tile's lowest height (no cliffs to 0 m at the DEM's edge)
+  let lo = Infinity;
+  for (let i = 0; i < n; i++) if ((!mask || mask[i]! > 0) && data[i]! < lo) lo = data[i]!;
+  if (lo === Infinity) lo = 0;
+  const rgba = new Uint8ClampedArray(n * 4);
+  for (let i = 0; i < n; i++) {
+    const v = (!mask || mask[i]! > 0 ? data[i]! : lo) + 32768;
+    rgba[4 * i] = Math.floor(v / 256);
+    rgba[4 * i + 1] = Math.floor(v) % 256;
+    rgba[4 * i + 2] = Math.floor((v - Math.floor(v)) * 256);
+    rgba[4 * i + 3] = 255;
+  }
+  const canvas = new OffscreenCanvas(w, h);
+  canvas.getContext('2d')!.putImageData(new ImageData(rgba, w, h), 0, 0);
+  return (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer();
+}
+
+maplibregl.addProtocol(TERRARIUM, async (params) => {
+  // krs-terrarium://{z}/{x}/{y}?url=<DEM COG>
+  const m = /^krs-terrarium:\/\/(\d+)\/(\d+)\/(\d+)\?(.*)$/.exec(params.url);
+  if (!m) throw new Error(`bad terrain URL ${params.url}`);
+  return { data: await terrariumTile(`/cog/tiles/WebMercatorQuad/${m[1]}/${m[2]}/${m[3]}.npy?${m[4]}&resampling=bilinear`) };
+});
+
+async function setTerrain(on: boolean): Promise<void> {
+  if (!on) {
+    map.setTerrain(null);
+    map.jumpTo({ pitch: 0, bearing: 0 });
+    state.terrainReady = false;
+    return;
+  }
+  if (!map.getSource('dem')) {
+    const tj = await getJson<TileJson>(`/cog/WebMercatorQuad/tilejson.json?${new URLSearchParams({ url: DEM_URL })}`);
+    map.addSource('dem', {
+      // MapLibre reads terrain one zoom below the map's (deltaZoom): allow one zoom under the COG's
+      // (lower ones would be empty, a small COG without overviews, and put the camera under the terrain)
+      type: 'raster-dem', encoding: 'terrarium', tileSize: 256, bounds: tj.bounds, minzoom: Math.max(0, tj.minzoom - 1), maxzoom: tj.maxzoom,
+      tiles: [`${TERRARIUM}://{z}/{x}/{y}?${new URLSearchParams({ url: DEM_URL })}`],
+    });
+  }
+  state.terrainReady = false;
+  map.setTerrain({ source: 'dem', exaggeration: 1.5 });
+  map.jumpTo({ pitch: 60, bearing: -20 });
+  // the camera's ground elevation is taken when the map moves: move again once the DEM is loaded,
+  // so the camera is above the terrain rather than at 0 m inside it
+  map.once('idle', () => {
+    map.jumpTo({ center: map.getCenter() });
+    map.once('idle', () => { state.terrainReady = true; });
+  });
+}
+const terrainBox = $<HTMLInputElement>('terrain');
+terrainBox.addEventListener('change', () => void setTerrain(terrainBox.checked).catch((err: Error) => {
+  status.className = 'error';
+  status.textContent = `terrain: ${err.message}`;
+}));
+state.setTerrain = setTerrain;
 
 select.addEventListener('change', () => {
   const d = datasets.find((x) => x.id === select.value);

@@ -163,6 +163,39 @@ describeWithChromium('viewer in Chromium', () => {
     expect(errors, errors.join('\n')).toEqual([]);
   });
 
+  it('3D terrain from the demo DEM: the map pitches, the DEM tiles load, the draped layer is drawn in relief', async () => {
+    await page.check('#terrain');
+    await page.waitForFunction(() => {
+      const m = (window as any).viewer.map;
+      return (window as any).viewer.terrainReady && m.getTerrain()?.source === 'dem' && m.areTilesLoaded() && m.loaded() && !m.isMoving();
+    }, undefined, { timeout: 30_000, polling: 100 });
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    const pitch = await page.evaluate(() => (window as any).viewer.map.getPitch());
+    expect(pitch).toBeGreaterThan(45);
+    const shot = await screenshot(page, 'terrain');
+    // terrain is really there: MapLibre's elevations (times the exaggeration) are the DEM's heights
+    const places: Array<[number, number]> = [[7.0925, 45.9215], [7.0971, 45.9206], [7.1015, 45.9195]];
+    const dem: number[] = [];
+    for (const [lon, lat] of places) {
+      dem.push(((await (await fetch(`${base}/cog/point/${lon},${lat}?url=${encodeURIComponent(DEM)}`)).json()) as { values: number[] }).values[0]!);
+    }
+    const seen = await page.evaluate((ps) => {
+      const m = (window as any).viewer.map;
+      return ps.map((p) => m.terrain.getElevationForLngLatZoom(new (window as any).maplibregl.LngLat(p[0], p[1]), 15) / m.terrain.exaggeration as number);
+    }, places);
+    expect(Math.abs(dem[0]! - dem[2]!)).toBeGreaterThan(100);
+    for (const i of [0, 1, 2]) expect(Math.abs(seen[i]! - dem[i]!), `${seen.join()} vs DEM ${dem.join()}`).toBeLessThan(15);
+    // the camera is above the ground, so the draped layer shows (not the sky, not the inside of the terrain)
+    const centre = await page.evaluate(() => (window as any).viewer.map.transform.elevation as number);
+    expect(centre).toBeGreaterThan(1.5 * 1600);
+    expect(notBackground(shot)).toBeGreaterThan(0.2);
+    const colours = new Set<string>();
+    for (let y = 0; y < shot.height; y += 5) for (let x = 0; x < shot.width; x += 5) colours.add(shot.rgb(x, y).join());
+    expect(colours.size).toBeGreaterThan(100);
+    expect(errors, errors.join('\n')).toEqual([]);
+    await page.uncheck('#terrain');
+  });
+
   it('a bad dataset URL is reported in the panel, not a broken map', async () => {
     await page.fill('#url', '/nowhere/missing.tif');
     await page.click('#controls button[type=submit]');
