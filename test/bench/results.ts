@@ -10,6 +10,7 @@ import type { KernelRow } from './kernels.js';
 import type { MeshHttpResult } from './mesh-http.js';
 import { meshPanels } from './mesh-report.js';
 import type { MeshBenchResult } from './mesh.js';
+import type { MosaicRow } from './mosaic-http.js';
 import type { StageRow } from './stages.js';
 import type { CacheBenchRow } from './tile-cache.js';
 
@@ -31,6 +32,8 @@ export interface BenchResults {
   meshHttp?: MeshHttpResult;
   /** The S3 tile cache: cold (meta-tiles on/off) and warm tiles/s, GetMap per tile. */
   cache?: CacheBenchRow[];
+  /** /stac/mosaic npy tiles over HTTP, 1/4/16 items, first and mean. */
+  mosaic?: MosaicRow[];
 }
 
 const short = (s: string) => s.replace(/ \([^)]*\)/g, '');

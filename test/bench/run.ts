@@ -1,4 +1,4 @@
-// npm run bench [-- --only kernels,encoders,inproc,stages,http,mesh,mesh-http,cache] [--quick]
+// npm run bench [-- --only kernels,encoders,inproc,stages,http,mesh,mesh-http,cache,mosaic] [--quick]
 // Runs the benchmark parts, prints a table for each and writes test/bench/results/. Expects
 // `npm run build` to have run (the worker pool loads build/js and build/kernels.wasm).
 import { execFileSync } from 'node:child_process';
@@ -10,6 +10,7 @@ import { benchInproc } from './inproc.js';
 import { benchKernels } from './kernels.js';
 import { meterLoad } from './machine-load.js';
 import { benchMeshHttp } from './mesh-http.js';
+import { benchMosaicHttp, mosaicTable } from './mosaic-http.js';
 import { meshGoals, meshHttpTables, meshKernelTable, meshPipelineTable } from './mesh-report.js';
 import { benchMesh } from './mesh.js';
 import { compressionTable, httpTable, imageEncoderTable, inprocTable, kernelTable, stagesTable } from './report.js';
@@ -17,7 +18,7 @@ import { writeResults, type BenchResults } from './results.js';
 import { benchStages } from './stages.js';
 import { benchTileCache, cacheTable } from './tile-cache.js';
 
-const PARTS = ['kernels', 'encoders', 'inproc', 'stages', 'http', 'mesh', 'mesh-http', 'cache'] as const;
+const PARTS = ['kernels', 'encoders', 'inproc', 'stages', 'http', 'mesh', 'mesh-http', 'cache', 'mosaic'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseArgs(argv: string[]): { parts: Part[]; quick: boolean } {
@@ -42,8 +43,8 @@ function parseArgs(argv: string[]): { parts: Part[]; quick: boolean } {
 const { parts, quick } = parseArgs(process.argv.slice(2));
 // time budgets: a full run stays within a few minutes on 2 cores, --quick is a smoke run
 const budget = quick
-  ? { kernelMs: 100, imageRuns: 3, compressRuns: 2, inprocMs: 400, stagesMs: 300, httpMs: 1000, meshMs: 60, meshHttp: { coldMs: 1000, meshOnlyMs: 800, warmMs: 600, c1Ms: 600, sweepBlock: 8 }, cacheSide: 4 }
-  : { kernelMs: 1500, imageRuns: 30, compressRuns: 20, inprocMs: 4000, stagesMs: 2000, httpMs: 10000, meshMs: 400, meshHttp: { coldMs: 3000, meshOnlyMs: 2500, warmMs: 1500, c1Ms: 2000, sweepBlock: 12 }, cacheSide: 8 };
+  ? { kernelMs: 100, imageRuns: 3, compressRuns: 2, inprocMs: 400, stagesMs: 300, httpMs: 1000, meshMs: 60, meshHttp: { coldMs: 1000, meshOnlyMs: 800, warmMs: 600, c1Ms: 600, sweepBlock: 8 }, cacheSide: 4, mosaicMs: 1000 }
+  : { kernelMs: 1500, imageRuns: 30, compressRuns: 20, inprocMs: 4000, stagesMs: 2000, httpMs: 10000, meshMs: 400, meshHttp: { coldMs: 3000, meshOnlyMs: 2500, warmMs: 1500, c1Ms: 2000, sweepBlock: 12 }, cacheSide: 8, mosaicMs: 8000 };
 const log = (s: string) => process.stderr.write(s + '\n');
 const git = (...args: string[]) => { try { return execFileSync('git', args, { encoding: 'utf8' }).trim(); } catch { return 'n/a'; } };
 
@@ -74,6 +75,7 @@ for (const part of parts) {
     console.log(meshKernelTable(results.mesh.kernels), '\n' + meshPipelineTable(results.mesh.pipelines));
   }
   if (part === 'cache') console.log(cacheTable((results.cache = await benchTileCache(budget.cacheSide, log))));
+  if (part === 'mosaic') console.log(mosaicTable((results.mosaic = await benchMosaicHttp(budget.mosaicMs, log))));
   if (part === 'mesh-http') console.log(meshHttpTables((results.meshHttp = await benchMeshHttp(budget.meshHttp, log))));
   if ((part === 'mesh' && !parts.includes('mesh-http')) || part === 'mesh-http') console.log(meshGoals(results.mesh, results.meshHttp));
   // other processes on the machine (tests, builds) skew every number: say so
