@@ -24,7 +24,14 @@ interface ViewerState {
   terrainReady?: boolean;
 }
 
-interface Settings { url: string; bidx: string; rescale: string; colormap: string; resampling: string }
+interface Settings {
+  url: string; bidx: string; rescale: string; colormap: string; resampling: string;
+  /** STAC mosaics: asset names, search query JSON, pixel selection method. */
+  assets: string; query: string; pixelSelection: string;
+}
+
+/** A STAC API item-search endpoint: shown through /stac/mosaic rather than /cog. */
+const isStacSearch = (url: string) => /^https?:\/\/.*\/search\/?(\?.*)?$/.test(url);
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const datasets = JSON.parse($('datasets').textContent ?? '[]') as Dataset[];
@@ -39,6 +46,9 @@ const fields = {
   rescale: $<HTMLInputElement>('rescale'),
   colormap: $<HTMLSelectElement>('colormap'),
   resampling: $<HTMLSelectElement>('resampling'),
+  assets: $<HTMLInputElement>('assets'),
+  query: $<HTMLInputElement>('query'),
+  pixelSelection: $<HTMLSelectElement>('pixel_selection'),
 };
 
 for (const d of datasets) select.add(new Option(d.label, d.id));
@@ -64,7 +74,10 @@ const state: ViewerState = { map, tilesLoaded: 0, tileErrors: 0, show };
 (window as unknown as { viewer: ViewerState }).viewer = state;
 
 function settingsFromDataset(d: Dataset): Settings {
-  return { url: d.url, bidx: d.params.bidx ?? '', rescale: d.params.rescale ?? '', colormap: d.params.colormap_name ?? '', resampling: d.params.resampling ?? 'nearest' };
+  return {
+    url: d.url, bidx: d.params.bidx ?? '', rescale: d.params.rescale ?? '', colormap: d.params.colormap_name ?? '', resampling: d.params.resampling ?? 'nearest',
+    assets: '', query: '', pixelSelection: 'first',
+  };
 }
 
 function fill(s: Settings) {
@@ -73,10 +86,16 @@ function fill(s: Settings) {
   fields.rescale.value = s.rescale;
   fields.colormap.value = s.colormap;
   fields.resampling.value = s.resampling;
+  fields.assets.value = s.assets;
+  fields.query.value = s.query;
+  fields.pixelSelection.value = s.pixelSelection;
 }
 
 function read(): Settings {
-  return { url: fields.url.value.trim(), bidx: fields.bidx.value.trim(), rescale: fields.rescale.value.trim(), colormap: fields.colormap.value, resampling: fields.resampling.value };
+  return {
+    url: fields.url.value.trim(), bidx: fields.bidx.value.trim(), rescale: fields.rescale.value.trim(), colormap: fields.colormap.value, resampling: fields.resampling.value,
+    assets: fields.assets.value.trim(), query: fields.query.value.trim(), pixelSelection: fields.pixelSelection.value,
+  };
 }
 
 function query(s: Settings): URLSearchParams {
@@ -85,6 +104,11 @@ function query(s: Settings): URLSearchParams {
   if (s.rescale) q.set('rescale', s.rescale);
   if (s.colormap) q.set('colormap_name', s.colormap);
   if (s.resampling && s.resampling !== 'nearest') q.set('resampling', s.resampling);
+  if (isStacSearch(s.url)) {
+    q.set('assets', s.assets);
+    if (s.query) q.set('query', s.query);
+    if (s.pixelSelection && s.pixelSelection !== 'first') q.set('pixel_selection', s.pixelSelection);
+  }
   return q;
 }
 
@@ -101,6 +125,7 @@ async function show(partial: Partial<Settings> = {}): Promise<void> {
   status.className = '';
   status.textContent = 'loading…';
   const q = query(s);
+  if (isStacSearch(s.url)) return showStac(s, q);
   try {
     const [meta, tj] = await Promise.all([
       getJson<Record<string, unknown>>(`/cog/info?${new URLSearchParams({ url: s.url })}`),
@@ -110,10 +135,7 @@ async function show(partial: Partial<Settings> = {}): Promise<void> {
     // the server's TileJSON names the host it was asked by; keep the path, use this page's origin
     const tile = new URL(tj.tiles[0]!);
     const tiles = `${location.origin}${decodeURI(tile.pathname)}${tile.search}`;
-    if (map.getLayer('cog')) map.removeLayer('cog');
-    if (map.getSource('cog')) map.removeSource('cog');
-    map.addSource('cog', { type: 'raster', tiles: [tiles], tileSize: 256, bounds: tj.bounds, minzoom: tj.minzoom, maxzoom: tj.maxzoom });
-    map.addLayer({ id: 'cog', type: 'raster', source: 'cog', paint: { 'raster-fade-duration': 0 } });
+    replaceLayer(tiles, { bounds: tj.bounds, minzoom: tj.minzoom, maxzoom: tj.maxzoom });
     state.current = { tiles, bounds: tj.bounds };
     const [w, south, e, n] = tj.bounds;
     map.fitBounds([[w, south], [e, n]], { padding: 20, animate: false, maxZoom: tj.maxzoom });
@@ -122,6 +144,35 @@ async function show(partial: Partial<Settings> = {}): Promise<void> {
     status.className = 'error';
     status.textContent = (err as Error).message;
   }
+}
+
+function replaceLayer(tiles: string, extra: { bounds?: [number, number, number, number]; minzoom?: number; maxzoom?: number }) {
+  if (map.getLayer('cog')) map.removeLayer('cog');
+  if (map.getSource('cog')) map.removeSource('cog');
+  map.addSource('cog', { type: 'raster', tiles: [tiles], tileSize: 256, ...extra });
+  map.addLayer({ id: 'cog', type: 'raster', source: 'cog', paint: { 'raster-fade-duration': 0 } });
+}
+
+/**
+ * A STAC mosaic: tiles from /stac/mosaic (the items a search finds under each tile, blended). No
+ * bounds are known before searching: the map keeps its view, or fits ?bbox=w,s,e,n of the page URL.
+ */
+async function showStac(s: Settings, q: URLSearchParams): Promise<void> {
+  if (!s.assets) {
+    status.className = 'error';
+    status.textContent = 'a STAC mosaic needs assets';
+    return;
+  }
+  const tiles = `${location.origin}/stac/mosaic/tiles/WebMercatorQuad/{z}/{x}/{y}.png?${q}`;
+  replaceLayer(tiles, { minzoom: 0, maxzoom: 22 });
+  state.current = { tiles, bounds: [-180, -85, 180, 85] };
+  info.textContent = `STAC mosaic of ${s.assets} (${s.pixelSelection || 'first'})`;
+  const bbox = new URLSearchParams(location.search).get('bbox')?.split(',').map(Number);
+  if (bbox?.length === 4 && bbox.every(Number.isFinite)) {
+    map.fitBounds([[bbox[0]!, bbox[1]!], [bbox[2]!, bbox[3]!]], { padding: 20, animate: false });
+    state.current.bounds = bbox as [number, number, number, number];
+  }
+  status.textContent = 'showing STAC mosaic ' + s.url;
 }
 
 // tile timings: every /cog tile the map fetched, newest first
@@ -241,7 +292,11 @@ form.addEventListener('submit', (ev) => {
 // ?url=...&bidx=...&rescale=...&colormap_name=... opens that dataset; otherwise the first demo one
 const params = new URLSearchParams(location.search);
 const initial = params.get('url')
-  ? { url: params.get('url')!, bidx: params.getAll('bidx').join(','), rescale: params.get('rescale') ?? '', colormap: params.get('colormap_name') ?? '', resampling: params.get('resampling') ?? 'nearest' }
+  ? {
+    url: params.get('url')!, bidx: params.getAll('bidx').join(','), rescale: params.get('rescale') ?? '', colormap: params.get('colormap_name') ?? '',
+    resampling: params.get('resampling') ?? 'nearest', assets: params.getAll('assets').join(','), query: params.get('query') ?? '',
+    pixelSelection: params.get('pixel_selection') ?? 'first',
+  }
   : settingsFromDataset(datasets.find((d) => d.id === params.get('dataset')) ?? datasets[0]!);
 select.value = datasets.find((d) => d.url === initial.url)?.id ?? 'custom';
 map.on('load', () => void show(initial));

@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithChromium, launchChromium, type LaunchedBrowser } from '../helpers/chromium.js';
 import { fixture, testApp } from '../helpers/app.js';
+import { cloneItem, fixtureItems, startStacApi, type StacApi } from '../helpers/stac-api.js';
 
 /** The viewer at /viewer in headless Chromium, on the bundled demo COGs, looked at as a user would. */
 const RGB = fixture('riotiler-cog_uint8_rgb_mask_4326.tif');
@@ -73,10 +74,18 @@ describeWithChromium('viewer in Chromium', () => {
   let base: string;
   let chrome: LaunchedBrowser;
   let page: Page;
+  let stac: StacApi;
   const errors: string[] = [];
 
   beforeAll(async () => {
-    app = await testApp();
+    // a STAC API on loopback with one item whose asset is the demo RGB COG
+    const item = cloneItem(fixtureItems().v1S2, { id: 'demo', datetime: '2024-01-01T00:00:00Z' });
+    item.geometry = { type: 'Polygon', coordinates: [[[0, -2.56], [2.56, -2.56], [2.56, 0], [0, 0], [0, -2.56]]] } as typeof item.geometry;
+    item.bbox = [0, -2.56, 2.56, 0];
+    item.links = []; // no self link: the local href is not resolved against Earth Search's URL
+    item.assets = { visual: { ...item.assets.red, href: RGB, type: 'image/tiff; application=geotiff; profile=cloud-optimized' } };
+    stac = await startStacApi([item]);
+    app = await testApp({}, [stac.root]);
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     chrome = await launchChromium();
     page = await chrome.context.newPage();
@@ -88,6 +97,7 @@ describeWithChromium('viewer in Chromium', () => {
   afterAll(async () => {
     await chrome?.close();
     await app?.close();
+    await stac?.close();
   });
 
   it('/ links the viewer', async () => {
@@ -194,6 +204,22 @@ describeWithChromium('viewer in Chromium', () => {
     expect(colours.size).toBeGreaterThan(100);
     expect(errors, errors.join('\n')).toEqual([]);
     await page.uncheck('#terrain');
+  });
+
+  it('a STAC mosaic (a STAC API search URL and assets) is drawn from /stac/mosaic', async () => {
+    await page.goto(`${base}/viewer?${new URLSearchParams({ url: stac.url, assets: 'visual', bbox: '0,-2.56,2.56,0' })}`);
+    await waitForTiles(page);
+    expect(await page.inputValue('#assets')).toBe('visual');
+    const shot = await screenshot(page, 'stac');
+    expect(notBackground(shot)).toBeGreaterThan(0.4);
+    // the item's pixels where the COG has data, the background where it is masked
+    const [x, y] = await project(page, 1.9, -1.9);
+    expect(near(shot.rgb(x, y), [1, 1, 1], 3)).toBe(true);
+    const [mx, my] = await project(page, 0.6, -0.6);
+    expect(near(shot.rgb(mx, my), BACKGROUND, 2)).toBe(true);
+    expect(await page.locator('#timings tbody tr').first().locator('td').first().textContent()).toMatch(/^stac\/mosaic \d+\/\d+\/\d+/);
+    expect(stac.requests.length).toBeGreaterThan(0);
+    expect(errors, errors.join('\n')).toEqual([]);
   });
 
   it('a bad dataset URL is reported in the panel, not a broken map', async () => {
