@@ -51,7 +51,7 @@ export function meshHttpTables(h: MeshHttpResult): string {
     [0, 0, 0, 0, 1, 2, 1, 1, 0, 1, 2, 2, 2, 2, 2, 2, 2, 2],
   );
   const replay = table(
-    '(mesh-http) A cold request replayed on one thread: the 4 PNG reads over loopback (openSource, as the server, 8 MB read length), then runMeshTask (the worker);\n' +
+    '(mesh-http) A cold request replayed on one thread: the 4 PNG reads over loopback (openSource, as the server reads them), then runMeshTask (the worker);\n' +
       '    HTTP c=1 = mean latency of cold requests one at a time (the rest is Fastify, the worker round trip and the client)',
     ['scenario', 'tiles', 'fetch ms', 'worker task ms', 'sum', 'of which GC', 'HTTP c=1 ms'],
     h.replay.map((r) => [r.scenario, r.tiles, r.fetchMs, r.taskMs, r.fetchMs + r.taskMs, r.gcMs, r.httpC1Ms ?? NaN]),
