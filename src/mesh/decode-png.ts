@@ -1,19 +1,20 @@
-import { decode } from 'fast-png';
+import sharp from '../encoders/sharp.js';
 import { badGateway } from '../server/errors.js';
 
 /**
- * An elevation PNG as 8-bit RGB or RGBA pixels. Elevation tiles are never palette or 16-bit images;
- * anything else (or bytes that are not a PNG) is an upstream failure: 502.
+ * An elevation PNG as 8-bit RGB or RGBA pixels, decoded by libvips (sharp): about twice as fast as a
+ * JavaScript PNG decoder, which was most of a cold /mesh request. Bytes that are not a PNG (or a
+ * PNG that does not decode) are an upstream failure: 502.
  */
-export function decodePngPixels(bytes: Uint8Array, what: string): { data: Uint8Array; width: number; height: number; channels: 3 | 4 } {
-  let img: ReturnType<typeof decode>;
+export async function decodePngPixels(bytes: Uint8Array, what: string): Promise<{ data: Uint8Array; width: number; height: number; channels: 3 | 4 }> {
+  if (bytes.length < 8 || bytes[0] !== 0x89 || bytes[1] !== 0x50 || bytes[2] !== 0x4e || bytes[3] !== 0x47) {
+    throw badGateway(`corrupt PNG elevation tile ${what}: not a PNG`);
+  }
   try {
-    img = decode(bytes);
+    const { data, info } = await sharp(bytes, { failOn: 'error' }).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 && info.channels !== 4) throw new Error(`${info.channels} channels (need RGB or RGBA)`);
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: info.channels };
   } catch (err) {
     throw badGateway(`corrupt PNG elevation tile ${what}: ${(err as Error).message}`);
   }
-  if (img.depth !== 8 || (img.channels !== 3 && img.channels !== 4) || img.palette) {
-    throw badGateway(`unsupported elevation PNG ${what}: ${img.channels} channels of ${img.depth} bits (need 8-bit RGB or RGBA)`);
-  }
-  return { data: img.data as Uint8Array, width: img.width, height: img.height, channels: img.channels as 3 | 4 };
 }

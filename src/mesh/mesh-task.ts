@@ -56,7 +56,7 @@ export interface MeshResult {
   decoded: Array<{ key: string; data: SharedArrayBuffer }>;
 }
 
-export function runMeshTask(kernels: Kernels, task: MeshTask): MeshResult {
+export async function runMeshTask(kernels: Kernels, task: MeshTask): Promise<MeshResult> {
   const decoded: MeshResult['decoded'] = [];
   const n = task.size;
   let grid: Float32Array;
@@ -65,11 +65,14 @@ export function runMeshTask(kernels: Kernels, task: MeshTask): MeshResult {
     fillHoles(grid, n + 1, n + 1);
   } else if (task.tiles) {
     const { scale, childSize: m } = task.tiles;
-    const heights = (input: ElevationInput | undefined) => input && elevationOf(kernels, input, task, decoded);
-    const corner = heights(task.tiles.southEast);
-    grid = buildGrid(mosaicHeights(task.tiles.center.map(heights), scale, m), n, {
-      eastColumn: firstColumns(task.tiles.east.map(heights), m),
-      southRow: firstRows(task.tiles.south.map(heights), m),
+    const heights = (inputs: Array<ElevationInput | undefined>) =>
+      Promise.all(inputs.map((input) => input && elevationOf(kernels, input, task, decoded)));
+    const [center, east, south, [corner]] = await Promise.all([
+      heights(task.tiles.center), heights(task.tiles.east), heights(task.tiles.south), heights([task.tiles.southEast]),
+    ]);
+    grid = buildGrid(mosaicHeights(center, scale, m), n, {
+      eastColumn: firstColumns(east, m),
+      southRow: firstRows(south, m),
       corner: corner?.[0],
     });
     fillHoles(grid, n + 1, n + 1);
@@ -93,9 +96,9 @@ export function runMeshTask(kernels: Kernels, task: MeshTask): MeshResult {
 }
 
 /** Heights of one elevation tile: cached, or decoded from its PNG (and handed back for the cache). */
-function elevationOf(kernels: Kernels, input: ElevationInput, task: MeshTask, decoded: MeshResult['decoded']): Float32Array {
+async function elevationOf(kernels: Kernels, input: ElevationInput, task: MeshTask, decoded: MeshResult['decoded']): Promise<Float32Array> {
   if (input.decoded) return new Float32Array(input.decoded);
-  const png = decodePngPixels(input.png!, input.key);
+  const png = await decodePngPixels(input.png!, input.key);
   const m = task.tiles!.childSize;
   if (png.width !== m || png.height !== m) {
     throw badGateway(`elevation tile ${input.key} is ${png.width}x${png.height}, expected ${m}x${m}`);

@@ -250,7 +250,7 @@ export async function benchMeshHttp(budget: { coldMs: number; meshOnlyMs: number
     await withApp({ meshCacheBytes: 0, elevationCacheBytes: 0 }, async (server) => {
       for (const s of scenarios) {
         const r = await get(`${server}${tilePath(s, 0, 0)}&_=check`, agent);
-        const expected = runMeshTask(kernels, (await pngTask(s, 0, 0)).task).body;
+        const expected = (await runMeshTask(kernels, (await pngTask(s, 0, 0)).task)).body;
         identical[s.id] = r.status === 200 && firstByteDifference(new Uint8Array(r.body.buffer, r.body.byteOffset, r.body.length), expected) < 0;
         await prime(server, block(s, BLOCK).slice(0, 16)); // checks and warms the JIT
         if (s.modes.includes('cold')) await row(s, 'cold', 8, server, { paths: block(s, BLOCK), durationMs: budget.coldMs });
@@ -264,7 +264,7 @@ export async function benchMeshHttp(budget: { coldMs: number; meshOnlyMs: number
           if (k === 2) (await gc(), (gc = gcMeter()));
           const { task, fetchMs: f } = await pngTask(s, k % BLOCK, 3);
           const t0 = performance.now();
-          runMeshTask(kernels, task);
+          await runMeshTask(kernels, task);
           if (k >= 2) (fetchMs += f), (taskMs += performance.now() - t0); // the first two warm up
         }
         const gcMs = await gc();

@@ -197,23 +197,23 @@ function pngIdat(png: Uint8Array): Uint8Array {
 type Lap = (stage: Stage) => void;
 
 /** Mean ms per stage of `fn` (called with a lap function) over about budgetMs, after a warm-up. */
-function timeStages(fn: (lap: Lap) => Uint8Array, budgetMs: number): { stages: Record<Stage, number>; totalMs: number; runs: number; body: Uint8Array } {
+async function timeStages(fn: (lap: Lap) => Uint8Array | Promise<Uint8Array>, budgetMs: number): Promise<{ stages: Record<Stage, number>; totalMs: number; runs: number; body: Uint8Array }> {
   const acc = Object.fromEntries(PIPELINE_STAGES.map((s) => [s, 0])) as Record<Stage, number>;
   const used = new Set<Stage>();
   let body: Uint8Array = new Uint8Array(0);
-  const once = (record: boolean) => {
+  const once = async (record: boolean) => {
     let t = performance.now();
-    body = fn((stage) => {
+    body = await fn((stage) => {
       const now = performance.now();
       if (record) (acc[stage] += now - t), used.add(stage);
       t = now;
     });
   };
   const warm = performance.now();
-  for (let i = 0; i < 3 || performance.now() - warm < Math.min(200, budgetMs / 5); i++) once(false);
+  for (let i = 0; i < 3 || performance.now() - warm < Math.min(200, budgetMs / 5); i++) await once(false);
   let runs = 0;
   const t0 = performance.now();
-  while (runs < 3 || performance.now() - t0 < budgetMs) (once(true), runs++);
+  while (runs < 3 || performance.now() - t0 < budgetMs) (await once(true), runs++);
   const totalMs = (performance.now() - t0) / runs;
   const stages = Object.fromEntries(PIPELINE_STAGES.map((s) => [s, used.has(s) ? acc[s] / runs : NaN])) as Record<Stage, number>;
   return { stages, totalMs, runs, body };
@@ -234,7 +234,7 @@ interface PipelineTile {
  * served, on one PNG (missing neighbours) and on the four PNGs the server reads; the worker's own
  * function (runMeshTask), with PNGs and with the elevation cached; Delatin as served.
  */
-function pipelineRows(k: Kernels, t: PipelineTile, budgetMs: number, log: (s: string) => void): PipelineRow[] {
+async function pipelineRows(k: Kernels, t: PipelineTile, budgetMs: number, log: (s: string) => void): Promise<PipelineRow[]> {
   const G = 257, N = 256;
   const bounds = tileBoundsLonLat(t.tile);
   const tileName = `${t.label} ${t.tile.z}/${t.tile.x}/${t.tile.y}`;
@@ -267,8 +267,8 @@ function pipelineRows(k: Kernels, t: PipelineTile, budgetMs: number, log: (s: st
     return body;
   };
   // as runMeshTask does it (src/mesh/mesh-task.ts), stage by stage
-  const ours = (pngs: number, mesher: 'compat' | 'exact' | 'delatin') => (lap: Lap) => {
-    const decoded = t.pngs.slice(0, pngs).map((png) => decodePngPixels(png, 'bench'));
+  const ours = (pngs: number, mesher: 'compat' | 'exact' | 'delatin') => async (lap: Lap) => {
+    const decoded = await Promise.all(t.pngs.slice(0, pngs).map((png) => decodePngPixels(png, 'bench')));
     lap('png');
     const h = decoded.map((p) => decodeElevation(k, p.data, p.width, p.height, p.channels, 'terrarium'));
     lap('elevation');
@@ -282,39 +282,39 @@ function pipelineRows(k: Kernels, t: PipelineTile, budgetMs: number, log: (s: st
     lap('encode');
     return body;
   };
-  const task = (quantizer: MeshQuantizer, cached: boolean): MeshTask => {
+  const task = async (quantizer: MeshQuantizer, cached: boolean): Promise<MeshTask> => {
     const keys = ['c', 'e', 's', 'se'];
-    const inputs = t.pngs.map((png, i) => {
+    const inputs = await Promise.all(t.pngs.map(async (png, i) => {
       if (!cached) return { key: keys[i]!, png };
-      const p = decodePngPixels(png, 'bench');
+      const p = await decodePngPixels(png, 'bench');
       const h = decodeElevation(k, p.data, p.width, p.height, p.channels, 'terrarium');
       const shared = new SharedArrayBuffer(h.byteLength);
       new Float32Array(shared).set(h);
       return { key: keys[i]!, decoded: shared };
-    });
+    }));
     return {
       kind: 'mesh', tile: t.tile, size: N, encoding: 'terrarium', maxError: t.maxError, quantizer, orientation: 'kepler', extensions: { octNormals: false, metadata: false },
       tiles: { scale: 1, childSize: N, center: [inputs[0]!], east: [inputs[1]], south: [inputs[2]], southEast: inputs[3] },
     };
   };
-  const whole = (tk: MeshTask) => () => {
-    const r = runMeshTask(k, tk);
+  const whole = (tk: MeshTask) => async () => {
+    const r = await runMeshTask(k, tk);
     vertices = r.vertices;
     return r.body;
   };
   // tasks built once: the cached one holds the four tiles' heights, as the front's elevation cache would
-  const tasks = { png: task('martini', false), cached: task('martini', true) };
-  const wholeStages = (tk: MeshTask) => (lap: Lap) => {
-    const body = whole(tk)();
+  const tasks = { png: await task('martini', false), cached: await task('martini', true) };
+  const wholeStages = (tk: MeshTask) => async (lap: Lap) => {
+    const body = await whole(tk)();
     lap('encode'); // one call: stages not separable
     return body;
   };
   // mirrored neighbours repeat the tile's own edges: the 4-PNG grid is the backfilled one
   const mirrored = t.label === 'grand canyon';
-  const plans: Array<{ key: string; id: string; name: string; pngs: number; fn: (lap: Lap) => Uint8Array; sameAs?: string; whole?: boolean }> = [
+  const plans: Array<{ key: string; id: string; name: string; pngs: number; fn: (lap: Lap) => Uint8Array | Promise<Uint8Array>; sameAs?: string; whole?: boolean }> = [
     { key: 'plain JS', id: 'plain JS', name: 'plain JS: fast-png + JS formula + @mapbox/martini + plain JS encoder (backfilled grid)', pngs: 1, fn: js('js') },
     { key: 'plain JS ref', id: 'plain JS, TS reference encoder', name: 'the same with the TS reference encoder (untuned)', pngs: 1, fn: js('reference'), sameAs: 'plain JS' },
-    { key: 'compat', id: 'ours, same output', name: "ours, same output: fast-png + decodeElevation + meshMartini 'compat' + WASM encoder", pngs: 1, fn: ours(1, 'compat'), sameAs: 'plain JS' },
+    { key: 'compat', id: 'ours, same output', name: "ours, same output: sharp PNG decode + decodeElevation + meshMartini 'compat' + WASM encoder", pngs: 1, fn: ours(1, 'compat'), sameAs: 'plain JS' },
     { key: '1 PNG', id: 'served, 1 PNG', name: "ours as served, 1 PNG (no neighbours): meshMartini 'exact'", pngs: 1, fn: ours(1, 'exact') },
     { key: '4 PNGs', id: 'served, 4 PNGs', name: "ours as served, 4 PNGs (tile + E, S, SE neighbours): meshMartini 'exact'", pngs: 4, fn: ours(4, 'exact'), ...(mirrored && { sameAs: '1 PNG' }) },
     { key: 'task', id: 'runMeshTask, 4 PNGs', name: 'runMeshTask (the worker), 4 PNGs', pngs: 4, fn: wholeStages(tasks.png), sameAs: '4 PNGs', whole: true },
@@ -326,7 +326,7 @@ function pipelineRows(k: Kernels, t: PipelineTile, budgetMs: number, log: (s: st
   let jsMs = NaN;
   for (const p of plans) {
     log(`  pipeline ${tileName} @ ${t.maxError}: ${p.key}`);
-    const r = timeStages(p.fn, budgetMs);
+    const r = await timeStages(p.fn, budgetMs);
     if (p.whole) r.stages = Object.fromEntries(PIPELINE_STAGES.map((s) => [s, NaN])) as Record<Stage, number>;
     bodies.set(p.key, r.body);
     if (p.key === 'plain JS') jsMs = r.totalMs;
@@ -359,8 +359,8 @@ export async function benchMesh(budgetMs: number, log: (s: string) => void): Pro
   ], budgetMs));
   const four = (m: Mosaic) => [m.png(0, 0), m.png(1, 0), m.png(0, 1), m.png(1, 1)] as PipelineTile['pngs'];
   const pipelines = [
-    ...pipelineRows(k, { label: 'grand canyon', tile: { z: gm.z, x: gm.x0, y: gm.y0 }, maxError: Z11_ERROR, pngs: four(gm) }, budgetMs, log),
-    ...pipelineRows(k, { label: 'fuji', tile: { z: fm.z, x: fm.x0, y: fm.y0 }, maxError: Z12_ERROR, pngs: four(fm) }, budgetMs, log),
+    ...(await pipelineRows(k, { label: 'grand canyon', tile: { z: gm.z, x: gm.x0, y: gm.y0 }, maxError: Z11_ERROR, pngs: four(gm) }, budgetMs, log)),
+    ...(await pipelineRows(k, { label: 'fuji', tile: { z: fm.z, x: fm.x0, y: fm.y0 }, maxError: Z12_ERROR, pngs: four(fm) }, budgetMs, log)),
   ];
   return { kernels, pipelines };
 }
