@@ -4,7 +4,8 @@ import { parseCrsName, type Crs } from '../tiling/crs.js';
 import { OUTPUT_FORMATS, type OutputFormat, type OutputOptions } from '../tiling/render-output.js';
 import { pickContentEncoding } from '../encoders/content-encoding.js';
 import { PIXEL_SELECTION_METHODS, type PixelSelection } from '../kernels/blend.js';
-import { badRequest } from './errors.js';
+import { badRequest, notFound } from './errors.js';
+import { isValidTile, TILE_MATRIX_SET_ID, type TileIndex } from '../tiling/web-mercator.js';
 
 /**
  * Parsing of TiTiler's query parameters. Every function takes the raw querystring value (a string,
@@ -139,4 +140,18 @@ export function parsePixelSelection(v: Raw): PixelSelection {
     throw badRequest(`invalid pixel_selection ${JSON.stringify(s)}: use one of ${PIXEL_SELECTION_METHODS.join(', ')}`);
   }
   return name as PixelSelection;
+}
+
+/**
+ * The path parameters of every tile route: `{tileMatrixSetId}` (WebMercatorQuad only; another id is
+ * 404 naming it), `{z}`, `{x}` and the `{y}[@{scale}x][.{format}]` tail (400 when invalid).
+ */
+export function parseTileParams(p: { tms?: string; z: string; x: string; tail: string }): { tile: TileIndex; scale: number; format?: string } {
+  if (p.tms !== undefined && p.tms !== TILE_MATRIX_SET_ID) {
+    throw notFound(`unknown tile matrix set ${JSON.stringify(p.tms)}: supported: ${TILE_MATRIX_SET_ID}`);
+  }
+  const { y, scale, format } = parseTileTail(p.tail);
+  const tile = { z: Number(p.z), x: Number(p.x), y };
+  if (!/^\d+$/.test(p.z) || !/^\d+$/.test(p.x) || !isValidTile(tile)) throw badRequest(`invalid tile ${p.z}/${p.x}/${y}`);
+  return { tile, scale, format };
 }

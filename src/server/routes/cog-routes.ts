@@ -5,10 +5,10 @@ import type { ServerConfig } from '../../config.js';
 import type { OutputOptions } from '../../tiling/render-output.js';
 import { transformBounds, WGS84 } from '../../tiling/crs.js';
 import { intersectsDataset, planRaster, planTile, type RasterPlan } from '../../tiling/tile-plan.js';
-import { isValidTile, TILE_MATRIX_SET_ID, tileBoundsMercator, type Bounds } from '../../tiling/web-mercator.js';
+import { TILE_MATRIX_SET_ID, tileBoundsMercator, type Bounds } from '../../tiling/web-mercator.js';
 import { badRequest, notFound } from '../errors.js';
 import {
-  parseBidx, parseCrs, parseOutputOptions, parseNodata, parseResampling, parseTileTail, requireUrl,
+  parseBidx, parseCrs, parseOutputOptions, parseNodata, parseResampling, parseTileParams, requireUrl,
 } from '../query-params.js';
 import { cogInfo, cogTileJson } from './cog-metadata.js';
 import { readPoint } from '../../cog/read-point.js';
@@ -24,13 +24,7 @@ export function cogRoutes(app: FastifyInstance, opts: { reader: CogReader; confi
   const { reader, config } = opts;
 
   const tile = async (req: FastifyRequest, reply: FastifyReply) => {
-    const p = req.params as { tms?: string; z: string; x: string; tail: string };
-    if (p.tms !== undefined && p.tms !== TILE_MATRIX_SET_ID) {
-      throw notFound(`unknown tile matrix set ${JSON.stringify(p.tms)}: supported: ${TILE_MATRIX_SET_ID}`);
-    }
-    const { y, scale, format } = parseTileTail(p.tail);
-    const t = { z: Number(p.z), x: Number(p.x), y };
-    if (!/^\d+$/.test(p.z) || !/^\d+$/.test(p.x) || !isValidTile(t)) throw badRequest(`invalid tile ${p.z}/${p.x}/${y}`);
+    const { tile: t, scale, format } = parseTileParams(req.params as { tms?: string; z: string; x: string; tail: string });
     const q = req.query as Query;
     const layer = await layerOptions(q, format, req);
     const header = await reader.header(layer.url, signalOf(req));

@@ -4,9 +4,8 @@ import { parseAcceptExtensions } from '../../kernels/quantized-mesh.js';
 import type { MeshOrientation, MeshQuantizer } from '../../mesh/mesh-task.js';
 import { resolveTerrainSource } from '../../mesh/terrain-source.js';
 import type { TerrainReader } from '../../mesh/terrain-reader.js';
-import { isValidTile } from '../../tiling/web-mercator.js';
 import { badRequest } from '../errors.js';
-import { parseTileTail, requireUrl } from '../query-params.js';
+import { parseTileParams, requireUrl } from '../query-params.js';
 
 /**
  * /mesh: quantized-mesh terrain tiles. `/mesh/tiles/...` answers kepler.gl (v = 0 at the north edge,
@@ -25,12 +24,10 @@ export function meshRoutes(app: FastifyInstance, opts: { terrain: TerrainReader;
   const { terrain, config } = opts;
 
   const tile = (orientation: MeshOrientation) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const p = req.params as { z: string; x: string; tail: string };
-    const { y, scale, format } = parseTileTail(p.tail);
+    const { tile: t, scale, format } = parseTileParams(req.params as { z: string; x: string; tail: string });
     if (format !== 'terrain') throw badRequest(`invalid format ${JSON.stringify(format ?? '')}: terrain tiles end in .terrain`);
     if (scale !== 1 && scale !== 2 && scale !== 4) throw badRequest(`invalid scale ${scale}: terrain tiles are @1x, @2x or @4x (257, 513 or 1025 grid points a side)`);
-    const t = { z: Number(p.z), x: Number(p.x), y };
-    if (!/^\d+$/.test(p.z) || !/^\d+$/.test(p.x) || !isValidTile(t) || t.z > MAX_ZOOM_TERRAIN) throw badRequest(`invalid tile ${p.z}/${p.x}/${y}`);
+    if (t.z > MAX_ZOOM_TERRAIN) throw badRequest(`invalid tile ${t.z}/${t.x}/${t.y}: terrain goes to zoom ${MAX_ZOOM_TERRAIN}`);
     const q = req.query as Query;
     const body = await terrain.mesh({
       source: resolveTerrainSource(requireUrl(q.url), last(q.encoding), config),

@@ -6,10 +6,9 @@ import type { MosaicReader } from '../../mosaic/mosaic-reader.js';
 import { assetHref, itemAssets } from '../../stac/assets.js';
 import { searchItems, parseStacQuery } from '../../stac/search.js';
 import type { Polygon } from '../../stac/types.js';
-import { isValidTile, TILE_MATRIX_SET_ID } from '../../tiling/web-mercator.js';
 import { badRequest, notFound } from '../errors.js';
 import {
-  parseAssets, parseBidx, parseNodata, parseOutputOptions, parsePixelSelection, parseResampling, parseTileTail, requireUrl,
+  parseAssets, parseBidx, parseNodata, parseOutputOptions, parsePixelSelection, parseResampling, parseTileParams, requireUrl,
 } from '../query-params.js';
 import type { WorkerPool } from '../worker-pool.js';
 
@@ -23,13 +22,7 @@ export function stacRoutes(app: FastifyInstance, opts: { mosaic: MosaicReader; c
   const { mosaic, cogs, pool, config } = opts;
 
   const tile = async (req: FastifyRequest, reply: FastifyReply) => {
-    const p = req.params as { tms?: string; z: string; x: string; tail: string };
-    if (p.tms !== undefined && p.tms !== TILE_MATRIX_SET_ID) {
-      throw notFound(`unknown tile matrix set ${JSON.stringify(p.tms)}: supported: ${TILE_MATRIX_SET_ID}`);
-    }
-    const { y, scale, format } = parseTileTail(p.tail);
-    const t = { z: Number(p.z), x: Number(p.x), y };
-    if (!/^\d+$/.test(p.z) || !/^\d+$/.test(p.x) || !isValidTile(t)) throw badRequest(`invalid tile ${p.z}/${p.x}/${y}`);
+    const { tile: t, scale, format } = parseTileParams(req.params as { tms?: string; z: string; x: string; tail: string });
     const q = req.query as Query;
     const output = parseOutputOptions(q, format, req.headers['accept-encoding']);
     const size = 256 * scale;
