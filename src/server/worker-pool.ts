@@ -39,7 +39,8 @@ export async function createWorkerPool(threads: number): Promise<WorkerPool> {
   return {
     // A signal is checked before queueing only: aborting a running Piscina task terminates its
     // worker, and re-creating one (and its WASM instance) costs more than finishing the tile.
-    render: (task, signal) => runTask<RenderResult>(piscina, task, signal),
+    // compressed blocks are fresh buffers read for this task alone: move them instead of copying
+    render: (task, signal) => runTask<RenderResult>(piscina, task, signal, task.blocks.flatMap((b) => (b.compressed ? [b.compressed.buffer as ArrayBuffer] : []))),
     mesh: (task, signal) => runTask<MeshResult>(piscina, task, signal),
     blend: (task, signal) => runTask<BlendResult>(piscina, task, signal),
     cut: (task) => runTask<CutResult>(piscina, task),
@@ -50,9 +51,9 @@ export async function createWorkerPool(threads: number): Promise<WorkerPool> {
   };
 }
 
-async function runTask<T>(piscina: Piscina, task: RenderTask | MeshTask | BlendTask | CutTask, signal?: AbortSignal): Promise<T> {
+async function runTask<T>(piscina: Piscina, task: RenderTask | MeshTask | BlendTask | CutTask, signal?: AbortSignal, transferList?: ArrayBuffer[]): Promise<T> {
   signal?.throwIfAborted();
-  const result = (await piscina.run(task)) as T | WorkerFailure;
+  const result = (await piscina.run(task, transferList?.length ? { transferList } : {})) as T | WorkerFailure;
   if (result && typeof result === 'object' && 'failure' in result) {
     throw new HttpError(result.failure.status, result.failure.detail);
   }
