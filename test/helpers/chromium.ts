@@ -8,8 +8,7 @@ import { accessSync, constants as fsConstants, mkdtempSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
-import { describe } from 'vitest';
-import { REQUIRE_SYSTEM_TESTS } from './gdal.js';
+import { describeWithSystemTool } from './system-tool.js';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -28,18 +27,8 @@ export const MISSING_CHROMIUM_MESSAGE =
   `Chromium (${CHROMIUM_PATH}) is missing but REQUIRE_SYSTEM_TESTS=1: install it ` +
   '(apt-get install chromium chromium-driver) or unset REQUIRE_SYSTEM_TESTS to skip the browser tests.';
 
-/** 'run', 'skip' or 'fail' (missing and required), as gdalRequirement. */
-export function chromiumRequirement(has: boolean, required: boolean): 'run' | 'skip' | 'fail' {
-  if (has) return 'run';
-  return required ? 'fail' : 'skip';
-}
-
 export function describeWithChromium(name: string, fn: () => void, options: { timeout?: number } = {}): void {
-  const d = chromiumRequirement(HAS_CHROMIUM, REQUIRE_SYSTEM_TESTS);
-  if (d === 'fail') throw new Error(MISSING_CHROMIUM_MESSAGE);
-  const opts = { timeout: 60_000, ...options };
-  if (d === 'run') describe(name, opts, fn);
-  else describe.skip(`${name} (Chromium not installed)`, opts, fn);
+  describeWithSystemTool({ name: 'Chromium', available: HAS_CHROMIUM, missingMessage: MISSING_CHROMIUM_MESSAGE }, name, fn, { timeout: 60_000, ...options });
 }
 
 /** The flags the browser tests run with (software WebGL: no GPU on CI). */

@@ -14,7 +14,7 @@ import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { fromArrayBuffer, type TypedArray } from 'geotiff';
 import proj4 from 'proj4';
-import { describe } from 'vitest';
+import { describeWithSystemTool, REQUIRE_SYSTEM_TESTS, systemToolRequirement } from './system-tool.js';
 
 export type { TypedArray };
 
@@ -47,13 +47,10 @@ export function onPath(name: string, pathEnv: string = process.env.PATH ?? ''): 
 export const HAS_GDAL: boolean = onPath('gdalwarp');
 
 /** True when REQUIRE_SYSTEM_TESTS=1: system tests must run, never skip. */
-export const REQUIRE_SYSTEM_TESTS: boolean = process.env.REQUIRE_SYSTEM_TESTS === '1';
+export { REQUIRE_SYSTEM_TESTS };
 
 /** The decision behind requireGdal(), as a pure function (unit-testable). */
-export function gdalRequirement(hasGdal: boolean, required: boolean): 'run' | 'skip' | 'fail' {
-  if (hasGdal) return 'run';
-  return required ? 'fail' : 'skip';
-}
+export const gdalRequirement = systemToolRequirement;
 
 export const MISSING_GDAL_MESSAGE =
   'GDAL (gdalwarp) is not on PATH but REQUIRE_SYSTEM_TESTS=1: install gdal-bin ' +
@@ -70,14 +67,11 @@ export function requireGdal(): boolean {
 }
 
 /**
- * `describe` for suites that need GDAL: runs when gdalwarp is on PATH, is skipped otherwise,
- * and throws at collection (failing the test file) when REQUIRE_SYSTEM_TESTS=1 and GDAL is missing.
- * Tests inside get a 30 s default timeout (gdalwarp runs as a subprocess; CI machines may be busy).
+ * `describe` for suites that need GDAL (see system-tool.ts). Tests inside get a 30 s default
+ * timeout (gdalwarp runs as a subprocess; CI machines may be busy).
  */
 export function describeWithGdal(name: string, fn: () => void, options: { timeout?: number } = {}): void {
-  const opts = { timeout: 30_000, ...options };
-  if (requireGdal()) describe(name, opts, fn);
-  else describe.skip(`${name} (GDAL not installed)`, opts, fn);
+  describeWithSystemTool({ name: 'GDAL', available: HAS_GDAL, missingMessage: MISSING_GDAL_MESSAGE }, name, fn, { timeout: 30_000, ...options });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe } from 'vitest';
-import { onPath, REQUIRE_SYSTEM_TESTS } from './gdal.js';
+import { onPath } from './gdal.js';
+import { describeWithSystemTool } from './system-tool.js';
 
 const execFileP = promisify(execFile);
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'cog');
@@ -21,10 +21,8 @@ export const HAS_MAPSERVER = onPath('mapserv') && onPath('gdalwarp') && onPath('
 
 /** `describe` for suites that need MapServer and GDAL: skipped without them, failing when REQUIRE_SYSTEM_TESTS=1. */
 export function describeWithMapServer(name: string, fn: () => void, options: { timeout?: number } = {}): void {
-  const opts = { timeout: 60_000, ...options };
-  if (HAS_MAPSERVER) describe(name, opts, fn);
-  else if (REQUIRE_SYSTEM_TESTS) throw new Error('mapserv/GDAL missing but REQUIRE_SYSTEM_TESTS=1: apt-get install cgi-mapserver mapserver-bin gdal-bin');
-  else describe.skip(`${name} (MapServer not installed)`, opts, fn);
+  const missingMessage = 'mapserv/GDAL missing but REQUIRE_SYSTEM_TESTS=1: apt-get install cgi-mapserver mapserver-bin gdal-bin';
+  describeWithSystemTool({ name: 'MapServer', available: HAS_MAPSERVER, missingMessage }, name, fn, { timeout: 60_000, ...options });
 }
 
 export interface CgiAnswer {
