@@ -1,21 +1,16 @@
 import { open, stat } from 'node:fs/promises';
 import { HttpError, badGateway, forbidden, notFound } from '../server/errors.js';
-import type { ByteRange, ByteSource, SourceStats } from './byte-source.js';
-import { RangeReader, type RangeReaderOptions } from './range-reader.js';
+import type { RangeReaderOptions } from './range-reader.js';
+import { RangedSource } from './ranged-source.js';
 
 /** A local file. `path` must already be allowlist-checked and symlink-resolved (see openSource). */
-export class FileSource implements ByteSource {
-  private readonly reader: RangeReader;
+export class FileSource extends RangedSource {
 
   constructor(
     readonly url: string,
     options?: RangeReaderOptions,
   ) {
-    this.reader = new RangeReader((offset, length, signal) => this.readUpstream(offset, length, signal), options);
-  }
-
-  get stats(): Readonly<SourceStats> {
-    return this.reader.stats;
+    super(options);
   }
 
   async size(): Promise<number> {
@@ -28,17 +23,9 @@ export class FileSource implements ByteSource {
     }
   }
 
-  read(range: ByteRange, signal?: AbortSignal): Promise<Uint8Array> {
-    return this.reader.read(range, signal);
-  }
-
-  readRanges(ranges: ByteRange[], signal?: AbortSignal): Promise<Uint8Array[]> {
-    return this.reader.readRanges(ranges, signal);
-  }
-
   // The file is opened per read rather than held open: cached sources then own no descriptors,
   // and eviction from the source cache needs no cleanup.
-  private async readUpstream(offset: number, length: number, signal: AbortSignal): Promise<Uint8Array> {
+  protected async readUpstream(offset: number, length: number, signal: AbortSignal): Promise<Uint8Array> {
     let handle;
     try {
       handle = await open(this.url, 'r');

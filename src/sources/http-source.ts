@@ -1,18 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import type { ServerConfig } from '../config.js';
 import { HttpError, badGateway, forbidden, notFound } from '../server/errors.js';
-import type { ByteRange, ByteSource, SourceStats } from './byte-source.js';
 import { requestFollowingRedirects } from './http-request.js';
-import { RangeReader, type RangeReaderOptions } from './range-reader.js';
+import type { RangeReaderOptions } from './range-reader.js';
+import { RangedSource } from './ranged-source.js';
 import { redactUrl } from './redact.js';
 import { withUpstreamTimeout } from './upstream-timeout.js';
 
 export type HttpSourceConfig = Pick<ServerConfig, 'sourceAllowlist' | 'allowPrivateAddresses' | 'upstreamTimeoutMs'>;
 
 /** An http(s) resource read with Range requests; servers that ignore Range still work. */
-export class HttpSource implements ByteSource {
+export class HttpSource extends RangedSource {
   readonly url: string;
-  private readonly reader: RangeReader;
   private knownSize: number | undefined;
 
   constructor(
@@ -20,20 +19,8 @@ export class HttpSource implements ByteSource {
     private readonly config: HttpSourceConfig,
     options?: RangeReaderOptions,
   ) {
+    super(options);
     this.url = url.href;
-    this.reader = new RangeReader((offset, length, signal) => this.readUpstream(offset, length, signal), options);
-  }
-
-  get stats(): Readonly<SourceStats> {
-    return this.reader.stats;
-  }
-
-  read(range: ByteRange, signal?: AbortSignal): Promise<Uint8Array> {
-    return this.reader.read(range, signal);
-  }
-
-  readRanges(ranges: ByteRange[], signal?: AbortSignal): Promise<Uint8Array[]> {
-    return this.reader.readRanges(ranges, signal);
   }
 
   async size(signal?: AbortSignal): Promise<number> {
@@ -53,7 +40,7 @@ export class HttpSource implements ByteSource {
     return this.knownSize;
   }
 
-  private readUpstream(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
+  protected readUpstream(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
     return this.timed(signal, async (timedSignal) => {
       const range = `bytes=${offset}-${offset + length - 1}`;
       const response = await this.request('GET', { range }, timedSignal);

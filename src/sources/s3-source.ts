@@ -1,8 +1,8 @@
 import { GetObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { ServerConfig } from '../config.js';
 import { HttpError, badGateway, forbidden, notFound } from '../server/errors.js';
-import type { ByteRange, ByteSource, SourceStats } from './byte-source.js';
-import { RangeReader, type RangeReaderOptions } from './range-reader.js';
+import type { RangeReaderOptions } from './range-reader.js';
+import { RangedSource } from './ranged-source.js';
 import { withUpstreamTimeout } from './upstream-timeout.js';
 
 export type S3SourceConfig = Pick<ServerConfig, 's3' | 'upstreamTimeoutMs'>;
@@ -31,9 +31,8 @@ export function s3ClientFor({ region, endpoint, forcePathStyle }: ServerConfig['
 }
 
 /** An S3 object (or one in an S3-compatible store) read with ranged GetObject calls. */
-export class S3Source implements ByteSource {
+export class S3Source extends RangedSource {
   readonly url: string;
-  private readonly reader: RangeReader;
   private readonly client: S3Client;
   private knownSize: number | undefined;
 
@@ -45,23 +44,11 @@ export class S3Source implements ByteSource {
     private readonly config: S3SourceConfig,
     options?: RangeReaderOptions,
   ) {
+    super(options);
     this.url = `s3://${bucket}/${key}`;
     this.client = s3ClientFor(config.s3);
     // requester-pays buckets (e.g. usgs-landsat) answer 403 unless the request says who pays
     this.payer = config.s3.requesterPays ? { RequestPayer: 'requester' as const } : {};
-    this.reader = new RangeReader((offset, length, signal) => this.readUpstream(offset, length, signal), options);
-  }
-
-  get stats(): Readonly<SourceStats> {
-    return this.reader.stats;
-  }
-
-  read(range: ByteRange, signal?: AbortSignal): Promise<Uint8Array> {
-    return this.reader.read(range, signal);
-  }
-
-  readRanges(ranges: ByteRange[], signal?: AbortSignal): Promise<Uint8Array[]> {
-    return this.reader.readRanges(ranges, signal);
   }
 
   async size(signal?: AbortSignal): Promise<number> {
@@ -73,7 +60,7 @@ export class S3Source implements ByteSource {
     return (this.knownSize = head.ContentLength);
   }
 
-  private async readUpstream(offset: number, length: number, signal: AbortSignal): Promise<Uint8Array> {
+  protected async readUpstream(offset: number, length: number, signal: AbortSignal): Promise<Uint8Array> {
     return this.call(signal, async (abortSignal) => {
       const range = `bytes=${offset}-${offset + length - 1}`;
       let object;
