@@ -15,6 +15,7 @@ export { predictor_horizontal, predictor_float } from './predictor';
 export { delatin_mesh } from './delatin';
 export { decode_elevation } from './elevation';
 export { qm_encode } from './quantized-mesh';
+export { libm_sin, libm_cos, libm_atan, libm_exp } from './libm';
 export { martini_mesh } from './martini';
 export {
   blend_u8, blend_i8, blend_u16, blend_i16, blend_u32, blend_i32, blend_f32, blend_f64,

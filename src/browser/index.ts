@@ -12,10 +12,10 @@ import { instantiateKernels, type Kernels, type PredictorParams } from '../kerne
 import { decodeElevation as decodeElevationRaw, type ElevationEncoding } from '../kernels/elevation.js';
 import { meshMartini as meshMartiniRaw, type MartiniMode, type Mesh } from '../kernels/mesh-martini.js';
 import { meshDelatin as meshDelatinRaw, type DelatinMode } from '../kernels/mesh-delatin.js';
-import { encodeQuantizedMesh as encodeQuantizedMeshRaw, type QuantizedMeshInput } from '../kernels/quantized-mesh.js';
+import { encodeQuantizedMesh as encodeQuantizedMeshRaw, webMercatorTileFrame, type QuantizedMeshInput } from '../kernels/quantized-mesh.js';
 import type { ResampleParams, ResampleResult, SampleType, TypedArray } from '../kernels/types.js';
 import { buildGrid, fillHoles } from '../mesh/elevation-grid.js';
-import { mercatorToLonLat, tileBoundsLonLat, tileBoundsMercator, type TileIndex } from '../tiling/web-mercator.js';
+import { tileBoundsLonLat, tileBoundsMercator, type TileIndex } from '../tiling/web-mercator.js';
 
 export type { Kernels, PredictorParams, ElevationEncoding, MartiniMode, DelatinMode, Mesh, QuantizedMeshInput, ResampleParams, ResampleResult, SampleType, TypedArray, TileIndex };
 export { QUANTIZED_MESH_MEDIA_TYPE, parseAcceptExtensions } from '../kernels/quantized-mesh.js';
@@ -50,6 +50,14 @@ export class WasmKernels {
   /** quantized-mesh-1.0 bytes of a mesh (uncompressed). */
   encodeQuantizedMesh(input: QuantizedMeshInput): Uint8Array {
     return encodeQuantizedMeshRaw(this.kernels, input);
+  }
+
+  /**
+   * Bounds and row latitudes of a Web-Mercator tile's gridSize^2 grid for encodeQuantizedMesh,
+   * computed with the module's libm so they are the server's to the last bit.
+   */
+  webMercatorTileFrame(tile: TileIndex, gridSize: number): Pick<QuantizedMeshInput, 'bounds' | 'rowLatitudes'> {
+    return webMercatorTileFrame(this.kernels, tile, gridSize);
   }
 
   /** Heights (metres) of 8-bit RGB(A) elevation pixels, Terrarium or Mapbox Terrain-RGB. */
@@ -107,8 +115,7 @@ export class WasmKernels {
       triangles: mesh.triangles,
       heights: grid,
       gridSize: n + 1,
-      bounds: tileBoundsLonLat(tile),
-      rowLatitudes: rowLatitudes(tile, n + 1),
+      ...this.webMercatorTileFrame(tile, n + 1),
       orientation: options.orientation ?? 'kepler',
     });
     return { grid, gridSize: n + 1, mesh, quantizedMesh };
@@ -136,12 +143,6 @@ export interface TerrainMesh {
   gridSize: number;
   mesh: Mesh;
   quantizedMesh: Uint8Array;
-}
-
-/** Latitude of each grid row: rows are evenly spaced in Web-Mercator y from the north edge. */
-function rowLatitudes(tile: TileIndex, rows: number): Float64Array {
-  const [, miny, , maxy] = tileBoundsMercator(tile);
-  return Float64Array.from({ length: rows }, (_, r) => mercatorToLonLat(0, maxy + (r / (rows - 1)) * (miny - maxy))[1]);
 }
 
 /**

@@ -1,11 +1,14 @@
 // Glue of the quantized-mesh-1.0 encoder (assembly/quantized-mesh.ts). Browser-safe.
 //
 // The kernel does all the work (winding, renumbering, quantisation, ECEF geometry, header, zig-zag,
-// high-water marks, edges, extensions); this file validates the input and computes the only numbers
-// whose last bit depends on the engine's libm: Math.sin/Math.cos of each grid column's longitude and
-// each grid row's latitude (as decoded from the quantised u and v), and of the tile's centre.
+// high-water marks, edges, extensions); this file validates the input and makes the kernel's tables:
+// sin/cos of each grid column's longitude and each grid row's latitude (as decoded from the quantised
+// u and v), and of the tile's centre, with the module's own libm (libm.ts) so that every engine
+// computes the same bytes.
 
+import { tileBoundsMercator, ORIGIN_SHIFT, type TileIndex } from '../tiling/web-mercator.js';
 import type { Kernels } from './kernels.js';
+import { kernelLibm } from './libm.js';
 
 export const QUANTIZED_MESH_MEDIA_TYPE = 'application/vnd.quantized-mesh';
 
@@ -80,6 +83,8 @@ const ERRORS: Record<number, string> = {
 };
 
 const MAXQ = 32767;
+/** The Web-Mercator sphere's radius in metres (EPSG:3857). */
+const EARTH_RADIUS = 6378137;
 const RADIANS_PER_DEGREE = Math.PI / 180;
 
 /** u of a grid column (also v of a grid row in kepler orientation). */
@@ -125,23 +130,24 @@ export function encodeQuantizedMesh(k: Kernels, input: QuantizedMeshInput): Uint
   const tables = new Float64Array(4 + 4 * g + Math.ceil(g / 2));
   const f = tables;
   const u16 = new Uint16Array(tables.buffer, (4 + 4 * g) * 8, 2 * g);
+  const { sin, cos } = kernelLibm(k);
   const lonC = (west + east) * 0.5 * RADIANS_PER_DEGREE;
   const latC = (south + north) * 0.5 * RADIANS_PER_DEGREE;
-  f[0] = Math.cos(latC);
-  f[1] = Math.sin(latC);
-  f[2] = Math.cos(lonC);
-  f[3] = Math.sin(lonC);
+  f[0] = cos(latC);
+  f[1] = sin(latC);
+  f[2] = cos(lonC);
+  f[3] = sin(lonC);
   for (let i = 0; i < g; i++) {
     const u = quantizeGridCoordinate(i, g);
     const lon = (west + (u / MAXQ) * (east - west)) * RADIANS_PER_DEGREE;
-    f[4 + i] = Math.cos(lon);
-    f[4 + g + i] = Math.sin(lon);
+    f[4 + i] = cos(lon);
+    f[4 + g + i] = sin(lon);
     u16[i] = u;
     // row i: v and the latitude a decoder maps it to (kepler: [w, n, e, s] bounds; spec: [w, s, e, n])
     const v = gridRowV(i, input);
     const lat = (kepler ? north + (v / MAXQ) * (south - north) : south + (v / MAXQ) * (north - south)) * RADIANS_PER_DEGREE;
-    f[4 + 2 * g + i] = Math.cos(lat);
-    f[4 + 3 * g + i] = Math.sin(lat);
+    f[4 + 2 * g + i] = cos(lat);
+    f[4 + 3 * g + i] = sin(lat);
     u16[g + i] = v;
   }
 
@@ -164,6 +170,23 @@ export function encodeQuantizedMesh(k: Kernels, input: QuantizedMeshInput): Uint
   const n = fn(pv, nv, pt, nt, ph, g, ptab, flags, pm, meta ? meta.length : -1, out);
   if (n < 0) throw new RangeError(`encodeQuantizedMesh: ${ERRORS[n] ?? `error ${n}`}`);
   return new Uint8Array(x.memory.buffer.slice(out, out + n));
+}
+
+/**
+ * The bounds and row latitudes of a Web-Mercator tile's gridSize x gridSize grid (rows evenly spaced
+ * in Mercator y, row 0 north), as encodeQuantizedMesh takes them. Latitudes come from the module's
+ * libm rather than Math.atan/Math.exp (tileBoundsLonLat), so a browser and the server encode the
+ * same header bytes for the same tile.
+ */
+export function webMercatorTileFrame(k: Kernels, tile: TileIndex, gridSize: number): Pick<QuantizedMeshInput, 'bounds' | 'rowLatitudes'> {
+  const { atan, exp } = kernelLibm(k);
+  const latitude = (y: number) => (atan(exp(y / EARTH_RADIUS)) * 360) / Math.PI - 90;
+  const [minx, miny, maxx, maxy] = tileBoundsMercator(tile);
+  const rowLatitudes = Float64Array.from({ length: gridSize }, (_, r) => latitude(maxy + (r / (gridSize - 1)) * (miny - maxy)));
+  return {
+    bounds: [(minx / ORIGIN_SHIFT) * 180, latitude(miny), (maxx / ORIGIN_SHIFT) * 180, latitude(maxy)],
+    rowLatitudes,
+  };
 }
 
 function alloc(k: Kernels, bytes: number): number {

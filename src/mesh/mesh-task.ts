@@ -2,9 +2,9 @@ import type { Kernels } from '../kernels/kernels.js';
 import { decodeElevation } from '../kernels/elevation.js';
 import { meshDelatin } from '../kernels/mesh-delatin.js';
 import { meshMartini } from '../kernels/mesh-martini.js';
-import { encodeQuantizedMesh } from '../kernels/quantized-mesh.js';
+import { encodeQuantizedMesh, webMercatorTileFrame } from '../kernels/quantized-mesh.js';
 import { badGateway } from '../server/errors.js';
-import { mercatorToLonLat, tileBoundsLonLat, tileBoundsMercator, type TileIndex } from '../tiling/web-mercator.js';
+import type { TileIndex } from '../tiling/web-mercator.js';
 import { decodePngPixels } from './decode-png.js';
 import { buildGrid, fillHoles, firstColumns, firstRows, mosaicHeights } from './elevation-grid.js';
 import type { ElevationEncoding } from './terrain-source.js';
@@ -87,8 +87,7 @@ export async function runMeshTask(kernels: Kernels, task: MeshTask): Promise<Mes
     triangles: mesh.triangles,
     heights: grid,
     gridSize: n + 1,
-    bounds: tileBoundsLonLat(task.tile),
-    rowLatitudes: rowLatitudes(task.tile, n + 1),
+    ...webMercatorTileFrame(kernels, task.tile, n + 1),
     orientation: task.orientation,
     extensions: { octNormals: task.extensions.octNormals, metadata: task.extensions.metadata ? { geometricError: task.maxError } : undefined },
   });
@@ -108,10 +107,4 @@ async function elevationOf(kernels: Kernels, input: ElevationInput, task: MeshTa
   new Float32Array(shared).set(heights);
   decoded.push({ key: input.key, data: shared });
   return new Float32Array(shared);
-}
-
-/** Latitude of each grid row: the rows are evenly spaced in Web-Mercator y, from the north edge. */
-function rowLatitudes(tile: TileIndex, rows: number): Float64Array {
-  const [, miny, , maxy] = tileBoundsMercator(tile);
-  return Float64Array.from({ length: rows }, (_, r) => mercatorToLonLat(0, maxy + (r / (rows - 1)) * (miny - maxy))[1]);
 }

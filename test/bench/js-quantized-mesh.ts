@@ -2,8 +2,10 @@
 // sin/cos per grid column and row), for the "plain JS pipeline" baseline of the mesh benchmark. It
 // writes the same bytes as the TypeScript reference (test/kernels/reference/quantized-mesh.ts: the
 // same arithmetic in the same order; the benchmark checks it on every input) and so as the WASM
-// encoder. No extensions: kepler.gl asks for none.
+// encoder. No extensions: kepler.gl asks for none. Its sines and cosines come from `libm` (Math, or
+// the kernels' libm when the benchmark compares bytes with the WASM encoder, which uses that).
 import { gridRowV, type QuantizedMeshInput } from '../../src/kernels/quantized-mesh.js';
+import type { Libm } from '../../src/kernels/libm.js';
 
 const A = 6378137.0;
 const C = 6356752.3142451793;
@@ -11,7 +13,7 @@ const E2 = (A * A - C * C) / (A * A);
 const MAXQ = 32767;
 const RADIANS_PER_DEGREE = Math.PI / 180;
 
-export function encodeQuantizedMeshJs(input: QuantizedMeshInput): Uint8Array {
+export function encodeQuantizedMeshJs(input: QuantizedMeshInput, libm: Libm = Math): Uint8Array {
   const { vertices, triangles, heights, gridSize: g, bounds: [west, south, east, north], orientation } = input;
   if (input.extensions?.octNormals || input.extensions?.metadata !== undefined) throw new Error('encodeQuantizedMeshJs: no extensions');
   const kepler = orientation === 'kepler';
@@ -67,13 +69,13 @@ export function encodeQuantizedMeshJs(input: QuantizedMeshInput): Uint8Array {
   const cosLon = new Float64Array(g), sinLon = new Float64Array(g), sinLat = new Float64Array(g), cosLat = new Float64Array(g), nRow = new Float64Array(g);
   for (let i = 0; i < g; i++) {
     const lon = (west + (uCol[i]! / MAXQ) * (east - west)) * RADIANS_PER_DEGREE;
-    cosLon[i] = Math.cos(lon);
-    sinLon[i] = Math.sin(lon);
+    cosLon[i] = libm.cos(lon);
+    sinLon[i] = libm.sin(lon);
     const v = vRow[i]!;
     const lat = (kepler ? north + (v / MAXQ) * (south - north) : south + (v / MAXQ) * (north - south)) * RADIANS_PER_DEGREE;
-    const s = Math.sin(lat);
+    const s = libm.sin(lat);
     sinLat[i] = s;
-    cosLat[i] = Math.cos(lat);
+    cosLat[i] = libm.cos(lat);
     nRow[i] = A / Math.sqrt(1 - E2 * s * s);
   }
   const px = new Float64Array(n), py = new Float64Array(n), pz = new Float64Array(n);
@@ -85,7 +87,7 @@ export function encodeQuantizedMeshJs(input: QuantizedMeshInput): Uint8Array {
     py[j] = r * sinLon[gx[j]!]!;
     pz[j] = (N * (1 - E2) + h) * sinLat[gy[j]!]!;
   }
-  const center = ecef((west + east) * 0.5 * RADIANS_PER_DEGREE, (south + north) * 0.5 * RADIANS_PER_DEGREE, (minH + maxH) * 0.5);
+  const center = ecef((west + east) * 0.5 * RADIANS_PER_DEGREE, (south + north) * 0.5 * RADIANS_PER_DEGREE, (minH + maxH) * 0.5, libm);
   const sphere = n ? boundingSphere(px, py, pz, n) : { center, radius: 0 };
   const occlusion = horizonOcclusionPoint(sphere.center, px, py, pz, n, minH) ?? [NaN, NaN, NaN];
 
@@ -145,11 +147,11 @@ export function encodeQuantizedMeshJs(input: QuantizedMeshInput): Uint8Array {
   return out;
 }
 
-function ecef(lon: number, lat: number, height: number): [number, number, number] {
-  const sinLat = Math.sin(lat);
+function ecef(lon: number, lat: number, height: number, libm: Libm): [number, number, number] {
+  const sinLat = libm.sin(lat);
   const N = A / Math.sqrt(1 - E2 * sinLat * sinLat);
-  const r = (N + height) * Math.cos(lat);
-  return [r * Math.cos(lon), r * Math.sin(lon), (N * (1 - E2) + height) * sinLat];
+  const r = (N + height) * libm.cos(lat);
+  return [r * libm.cos(lon), r * libm.sin(lon), (N * (1 - E2) + height) * sinLat];
 }
 
 /** Cesium's BoundingSphere.fromPoints, then the radius widened to the farthest point (as the reference). */

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
 import sharp from '../../src/encoders/sharp.js';
-import { mercatorToLonLat, tileBoundsMercator, type TileIndex } from '../../src/tiling/web-mercator.js';
+import type { TileIndex } from '../../src/tiling/web-mercator.js';
 import { fujiHeights, FUJI_TILES, terrariumHeight, terrariumPixel, writeFujiTiles } from '../helpers/terrain-tiles.js';
 import { loadGrid, TERRAIN_DIR } from '../mesh/martini-util.js';
 
@@ -49,12 +49,6 @@ export const MESH_GRIDS = (): MeshGrid[] => [
   fixtureGrid('gc', 'grand canyon 257 (Terrarium 11/385/803)', GC_FILE, GC_TILE),
   fixtureGrid('helens', 'st helens 257 (Terrain-RGB, smooth)', 'pymartini_mapbox_st_helens_14_2630_5812.png', { z: 14, x: 2630, y: 5812 }),
 ];
-
-/** Latitude of each grid row (rows evenly spaced in Web-Mercator y), as src/mesh/mesh-task.ts computes it. */
-export function rowLatitudes(tile: TileIndex, rows: number): Float64Array {
-  const [, miny, , maxy] = tileBoundsMercator(tile);
-  return Float64Array.from({ length: rows }, (_, r) => mercatorToLonLat(0, maxy + (r / (rows - 1)) * (miny - maxy))[1]);
-}
 
 export interface Mosaic {
   id: 'gc' | 'fuji';

@@ -23,17 +23,18 @@ import { decodeElevation } from '../../src/kernels/elevation.js';
 import { loadKernels } from '../../src/kernels/load-node.js';
 import { meshDelatin } from '../../src/kernels/mesh-delatin.js';
 import { meshMartini, type Mesh } from '../../src/kernels/mesh-martini.js';
-import { encodeQuantizedMesh, type QuantizedMeshInput } from '../../src/kernels/quantized-mesh.js';
+import { encodeQuantizedMesh, webMercatorTileFrame, type QuantizedMeshInput } from '../../src/kernels/quantized-mesh.js';
+import { kernelLibm } from '../../src/kernels/libm.js';
 import { decodePngPixels } from '../../src/mesh/decode-png.js';
 import { buildGrid, fillHoles, firstColumns, firstRows, mosaicHeights } from '../../src/mesh/elevation-grid.js';
 import { runMeshTask, type MeshQuantizer, type MeshTask } from '../../src/mesh/mesh-task.js';
-import { tileBoundsLonLat, type TileIndex } from '../../src/tiling/web-mercator.js';
+import type { TileIndex } from '../../src/tiling/web-mercator.js';
 import { decodeElevationReference } from '../kernels/reference/elevation.js';
 import { encodeQuantizedMeshReference } from '../kernels/reference/quantized-mesh.js';
 import { TERRAIN_DIR } from '../mesh/martini-util.js';
 import { encodeQuantizedMeshJs } from './js-quantized-mesh.js';
 import { firstByteDifference, timeSync } from './measure.js';
-import { fujiMosaic, gcMosaic, GC_FILE, MESH_GRIDS, rowLatitudes, Z11_ERROR, Z12_ERROR, type MeshGrid, type Mosaic } from './mesh-inputs.js';
+import { fujiMosaic, gcMosaic, GC_FILE, MESH_GRIDS, Z11_ERROR, Z12_ERROR, type MeshGrid, type Mosaic } from './mesh-inputs.js';
 
 export interface MeshKernelRow {
   kernel: string;
@@ -139,11 +140,13 @@ function kernelRows(k: Kernels, g: MeshGrid, maxError: number, budgetMs: number,
   log(`  quantized-mesh encode ${input} @ ${maxError}`);
   const mesh = exact();
   const qm: QuantizedMeshInput = {
-    vertices: mesh.vertices, triangles: mesh.triangles, heights: g.grid, gridSize: g.size, bounds: tileBoundsLonLat(g.tile),
-    rowLatitudes: rowLatitudes(g.tile, g.size), orientation: 'kepler',
+    vertices: mesh.vertices, triangles: mesh.triangles, heights: g.grid, gridSize: g.size,
+    ...webMercatorTileFrame(k, g.tile, g.size), orientation: 'kepler',
   };
-  const ej = () => encodeQuantizedMeshReference(qm);
-  const et = () => encodeQuantizedMeshJs(qm);
+  // the same sines as the WASM encoder's glue, so the bytes can be compared
+  const libm = kernelLibm(k);
+  const ej = () => encodeQuantizedMeshReference(qm, libm);
+  const et = () => encodeQuantizedMeshJs(qm, libm);
   const ew = () => encodeQuantizedMesh(k, qm);
   const bytesJ = ej();
   const bytesT = et();
@@ -236,12 +239,13 @@ interface PipelineTile {
  */
 async function pipelineRows(k: Kernels, t: PipelineTile, budgetMs: number, log: (s: string) => void): Promise<PipelineRow[]> {
   const G = 257, N = 256;
-  const bounds = tileBoundsLonLat(t.tile);
+  const frame = webMercatorTileFrame(k, t.tile, G);
+  const libm = kernelLibm(k);
   const tileName = `${t.label} ${t.tile.z}/${t.tile.x}/${t.tile.y}`;
   const martini = new Martini(G);
   const encode = (encoder: 'wasm' | 'js' | 'reference', m: Mesh, grid: Float32Array) => {
-    const input: QuantizedMeshInput = { vertices: m.vertices, triangles: m.triangles, heights: grid, gridSize: G, bounds, rowLatitudes: rowLatitudes(t.tile, G), orientation: 'kepler' };
-    return encoder === 'wasm' ? encodeQuantizedMesh(k, input) : encoder === 'js' ? encodeQuantizedMeshJs(input) : encodeQuantizedMeshReference(input);
+    const input: QuantizedMeshInput = { vertices: m.vertices, triangles: m.triangles, heights: grid, gridSize: G, ...frame, orientation: 'kepler' };
+    return encoder === 'wasm' ? encodeQuantizedMesh(k, input) : encoder === 'js' ? encodeQuantizedMeshJs(input, libm) : encodeQuantizedMeshReference(input, libm);
   };
   let vertices = 0;
   const js = (encoder: 'js' | 'reference') => (lap: Lap) => {

@@ -11,7 +11,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeElevation, type ElevationEncoding } from '../../src/kernels/elevation.js';
 import type { Kernels } from '../../src/kernels/kernels.js';
 import { loadKernels } from '../../src/kernels/load-node.js';
-import { encodeQuantizedMesh, parseAcceptExtensions, type QuantizedMeshInput } from '../../src/kernels/quantized-mesh.js';
+import { encodeQuantizedMesh, parseAcceptExtensions, webMercatorTileFrame, type QuantizedMeshInput } from '../../src/kernels/quantized-mesh.js';
+import { kernelLibm } from '../../src/kernels/libm.js';
+import { tileBoundsLonLat } from '../../src/tiling/web-mercator.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { firstByteDifference } from './fixtures.js';
 import {
@@ -115,7 +117,7 @@ function input(mesh: Mesh, heights: Float32Array, gridSize: number, bounds: Boun
 /** Encodes with the kernel and checks the bytes against the reference. */
 function encodeChecked(inp: QuantizedMeshInput): Uint8Array {
   const got = encodeQuantizedMesh(kernels, inp);
-  const want = encodeQuantizedMeshReference(inp);
+  const want = encodeQuantizedMeshReference(inp, kernelLibm(kernels));
   expect(got.length).toBe(want.length);
   expect(firstByteDifference(got, want)).toBe(-1);
   return got;
@@ -566,6 +568,29 @@ describe('encodeQuantizedMesh with Web-Mercator rows (rowLatitudes)', () => {
         const col = Math.round(((lon - w) / (e - w)) * (g - 1));
         const row = Math.round(h - 1000 - col * 3); // the heights encode the row
         expect(Math.abs(lat - rowLatitudes[row]!), `row ${row}`).toBeLessThanOrEqual(tolLat);
+      }
+    }
+  });
+});
+
+describe('webMercatorTileFrame (latitudes from the kernels\' libm)', () => {
+  it('gives the bounds of tileBoundsLonLat and rows evenly spaced in Mercator y, to the last bits', () => {
+    for (const tile of [{ z: 0, x: 0, y: 0 }, { z: 11, x: 385, y: 803 }, { z: 14, x: 2630, y: 5812 }, { z: 3, x: 7, y: 0 }]) {
+      const { bounds, rowLatitudes } = webMercatorTileFrame(kernels, tile, 257);
+      const want = tileBoundsLonLat(tile);
+      bounds.forEach((b, i) => expect(Math.abs(b - want[i]!), `${JSON.stringify(tile)} bound ${i}`).toBeLessThanOrEqual(1e-12));
+      expect(rowLatitudes![0]).toBe(bounds[3]);
+      expect(Math.abs(rowLatitudes![256]! - bounds[1])).toBeLessThanOrEqual(1e-12);
+      for (let r = 1; r < 257; r++) expect(rowLatitudes![r]!).toBeLessThan(rowLatitudes![r - 1]!);
+    }
+  });
+
+  it("the kernels' libm is within an ulp or so of Math", () => {
+    const libm = kernelLibm(kernels);
+    for (let i = 0; i < 1000; i++) {
+      const x = (i / 1000 - 0.5) * 7;
+      for (const f of ['sin', 'cos', 'atan', 'exp'] as const) {
+        expect(Math.abs(libm[f](x) - Math[f](x))).toBeLessThanOrEqual(4e-16 * Math.max(1, Math.abs(Math[f](x))));
       }
     }
   });

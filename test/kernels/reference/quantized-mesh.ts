@@ -3,7 +3,12 @@
 // EllipsoidalOccluder.computeHorizonCullingPointFromVerticesPossiblyUnderEllipsoid (its per-vertex
 // magnitude rearranged to one square root), AttributeCompression.octEncodeInRange. Plus a full decoder
 // (every section) for the tests.
+//
+// Its sines and cosines come from `libm`: Math by default; the byte-for-byte tests pass the kernels
+// module's libm (src/kernels/libm.ts), which the glue uses so that every JS engine encodes the same
+// bytes. The trigonometry is the only thing shared: the encoding is written here independently.
 import { gridRowV, type QuantizedMeshInput } from '../../../src/kernels/quantized-mesh.js';
+import type { Libm } from '../../../src/kernels/libm.js';
 
 const RADII: [number, number, number] = [6378137.0, 6378137.0, 6356752.3142451793]; // Ellipsoid.WGS84
 const MAXQ = 32767;
@@ -14,11 +19,11 @@ type Vec3 = [number, number, number];
 const E2 = (RADII[0] * RADII[0] - RADII[2] * RADII[2]) / (RADII[0] * RADII[0]);
 
 /** Geodetic (radians, metres) -> ECEF metres, closed form on the WGS84 radii. */
-export function geodeticToEcef(lon: number, lat: number, height: number): Vec3 {
-  const sinLat = Math.sin(lat);
+export function geodeticToEcef(lon: number, lat: number, height: number, libm: Libm = Math): Vec3 {
+  const sinLat = libm.sin(lat);
   const N = RADII[0] / Math.sqrt(1 - E2 * sinLat * sinLat);
-  const r = (N + height) * Math.cos(lat);
-  return [r * Math.cos(lon), r * Math.sin(lon), (N * (1 - E2) + height) * sinLat];
+  const r = (N + height) * libm.cos(lat);
+  return [r * libm.cos(lon), r * libm.sin(lon), (N * (1 - E2) + height) * sinLat];
 }
 
 const sub = (a: Vec3, b: Vec3): Vec3 => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
@@ -129,7 +134,7 @@ export function octDecode(bx: number, by: number): Vec3 {
   return [x / m, y / m, z / m];
 }
 
-export function encodeQuantizedMeshReference(input: QuantizedMeshInput): Uint8Array {
+export function encodeQuantizedMeshReference(input: QuantizedMeshInput, libm: Libm = Math): Uint8Array {
   const { vertices, triangles, heights, gridSize: g, bounds: [west, south, east, north], orientation } = input;
   const kepler = orientation === 'kepler';
   const nv = vertices.length / 2;
@@ -175,8 +180,8 @@ export function encodeQuantizedMeshReference(input: QuantizedMeshInput): Uint8Ar
   // decoded vertices in ECEF
   const lonOf = (u: number) => (west + (u / MAXQ) * (east - west)) * RADIANS_PER_DEGREE;
   const latOf = (v: number) => (kepler ? north + (v / MAXQ) * (south - north) : south + (v / MAXQ) * (north - south)) * RADIANS_PER_DEGREE;
-  const pos = order.map((_, j) => geodeticToEcef(lonOf(us[j]!), latOf(vs[j]!), minH + (hq[j]! / MAXQ) * (maxH - minH)));
-  const center = geodeticToEcef((west + east) * 0.5 * RADIANS_PER_DEGREE, (south + north) * 0.5 * RADIANS_PER_DEGREE, (minH + maxH) * 0.5);
+  const pos = order.map((_, j) => geodeticToEcef(lonOf(us[j]!), latOf(vs[j]!), minH + (hq[j]! / MAXQ) * (maxH - minH), libm));
+  const center = geodeticToEcef((west + east) * 0.5 * RADIANS_PER_DEGREE, (south + north) * 0.5 * RADIANS_PER_DEGREE, (minH + maxH) * 0.5, libm);
   const sphere = n ? boundingSphere(pos) : { center, radius: 0 };
   const occlusion = horizonOcclusionPoint(sphere.center, pos, minH) ?? [NaN, NaN, NaN];
 
@@ -246,7 +251,7 @@ export function encodeQuantizedMeshReference(input: QuantizedMeshInput): Uint8Ar
       const l1 = Math.abs(v[0]) + Math.abs(v[1]) + Math.abs(v[2]);
       if (!(l1 > 0) || l1 === Infinity) {
         const lon = lonOf(us[i]!), lat = latOf(vs[i]!);
-        v = [Math.cos(lat) * Math.cos(lon), Math.cos(lat) * Math.sin(lon), Math.sin(lat)];
+        v = [libm.cos(lat) * libm.cos(lon), libm.cos(lat) * libm.sin(lon), libm.sin(lat)];
       }
       bytes.push(...octEncode(v));
     }
