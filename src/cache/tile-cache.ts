@@ -12,6 +12,7 @@ import { Limiter } from './limiter.js';
 import type { Logger, S3Store } from './s3-store.js';
 import { MEDIA_TYPES, metaTileOf, tileInLayer, tileKey, type MetaTile, type TmsTile } from './tms.js';
 import { fetchMetaTile, getMapRequest } from './wms.js';
+import { countUpstreamError, upstreamErrors } from '../sources/upstream-errors.js';
 
 export type CutFn = (task: CutTask) => Promise<CutResult>;
 
@@ -86,6 +87,7 @@ export class TileCache {
       stored = await this.store.get(layer.bucket, tileKey(layer, tile));
     } catch (e) {
       // S3 unreadable: still answer (rendered), the write below will be retried and logged
+      countUpstreamError('s3', e);
       this.log.warn({ bucket: layer.bucket, key: tileKey(layer, tile), err: (e as Error).message }, 'tile cache: S3 read failed');
     }
     if (stored) {
@@ -131,7 +133,9 @@ export class TileCache {
     this.stats.renders++;
     const req = getMapRequest(layer, meta);
     this.stats.getMaps++;
-    const image = await this.wmsSlots.run(() => fetchMetaTile(layer, req, this.config.wmsTimeoutMs));
+    const image = await this.wmsSlots.run(() => fetchMetaTile(layer, req, this.config.wmsTimeoutMs)).catch((e: unknown) => {
+      throw countUpstreamError('wms', e);
+    });
     let cut: CutResult;
     try {
       cut = await this.cut({ kind: 'cache-cut', image, cols: meta.w, rows: meta.h, buffer: req.buffer, ext, jpegQuality: this.config.jpegQuality });
@@ -148,7 +152,10 @@ export class TileCache {
       if (!tileInLayer(layer, tile)) return;
       const ok = await this.store.put(layer.bucket, tileKey(layer, tile), body, MEDIA_TYPES[ext], layer.cacheControl);
       if (ok) this.stats.puts++;
-      else this.stats.putFailures++;
+      else {
+        this.stats.putFailures++;
+        upstreamErrors.s3++;
+      }
     }));
   }
 

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { countLookup, newCacheStats } from '../cache-stats.js';
 import type { ServerConfig } from '../config.js';
 import { openSource } from '../sources/open-source.js';
 import type { ByteRange } from '../sources/byte-source.js';
@@ -30,6 +31,8 @@ const MAX_BLOCK_BYTES = 64 * 1024 * 1024;
 export class CogReader {
   private readonly headers: LRUCache<string, Promise<CogHeader>>;
   private readonly blocks?: LRUCache<string, SharedArrayBuffer>;
+  /** Lookups of the two caches (a header read in flight counts as a hit: it is shared). */
+  readonly cacheCounts = { header: newCacheStats(), block: newCacheStats() };
 
   constructor(private readonly config: ServerConfig, private readonly pool: WorkerPool) {
     // Entries are promises: sized by a fixed guess first, and by their offset tables once parsed
@@ -42,6 +45,7 @@ export class CogReader {
   /** The parsed header of `url`; concurrent callers share one read, failures are not remembered. */
   header(url: string, signal?: AbortSignal): Promise<CogHeader> {
     let pending = this.headers.get(url);
+    countLookup(this.cacheCounts.header, pending !== undefined);
     if (!pending) {
       pending = openSource(url, this.config).then((source) => readCogHeader(source, signal));
       this.headers.set(url, pending);
@@ -70,6 +74,7 @@ export class CogReader {
       const rows = Math.min(layout.blockHeight, layout.height - by * layout.blockHeight);
       const input: BlockInput = { key, rows, isMask };
       const cached = this.blocks?.get(this.cacheKey(header, layout, key));
+      countLookup(this.cacheCounts.block, cached !== undefined);
       if (cached) input.decoded = cached;
       else wanted.push({ input, range: { offset: layout.offsets[index], length } });
       inputs.push(input);

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { countLookup, newCacheStats } from '../cache-stats.js';
 import type { CogReader } from '../cog/cog-reader.js';
 import type { ServerConfig } from '../config.js';
 import { HttpError, notFound } from '../server/errors.js';
@@ -36,6 +37,8 @@ export class TerrainReader {
   private readonly elevation: LRUCache<string, SharedArrayBuffer>;
   private readonly meshes: LRUCache<string, Uint8Array>;
   private readonly inflight = new Map<string, Promise<Uint8Array>>();
+  /** Lookups of the two caches (a mesh taken from an identical request in flight is a miss). */
+  readonly cacheCounts = { elevation: newCacheStats(), mesh: newCacheStats() };
 
   constructor(private readonly config: ServerConfig, private readonly pool: WorkerPool, private readonly cogs: CogReader) {
     this.elevation = new LRUCache({ maxSize: Math.max(1, config.elevationCacheBytes), sizeCalculation: (b) => Math.max(1, b.byteLength) });
@@ -45,6 +48,7 @@ export class TerrainReader {
   async mesh(req: MeshRequest): Promise<Uint8Array> {
     const key = meshKey(req);
     const cached = this.meshes.get(key);
+    countLookup(this.cacheCounts.mesh, cached !== undefined);
     if (cached) return cached;
     let pending = this.inflight.get(key);
     if (!pending) {
@@ -100,6 +104,7 @@ export class TerrainReader {
     const url = tileUrl(template, z, x, y);
     const key = `${encoding}:${url}`;
     const decoded = this.elevation.get(key);
+    countLookup(this.cacheCounts.elevation, decoded !== undefined);
     if (decoded) return { key, decoded };
     try {
       const source = await openSource(url, this.config);

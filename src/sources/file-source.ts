@@ -2,6 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import { HttpError, badGateway, forbidden, notFound } from '../server/errors.js';
 import type { RangeReaderOptions } from './range-reader.js';
 import { RangedSource } from './ranged-source.js';
+import { countUpstreamError } from './upstream-errors.js';
 
 /** A local file. `path` must already be allowlist-checked and symlink-resolved (see openSource). */
 export class FileSource extends RangedSource {
@@ -19,7 +20,7 @@ export class FileSource extends RangedSource {
       if (!info.isFile()) throw notFound(`not found (not a file): ${this.url}`);
       return info.size;
     } catch (error) {
-      throw this.toHttpError(error);
+      throw countUpstreamError('file', this.toHttpError(error));
     }
   }
 
@@ -41,7 +42,7 @@ export class FileSource extends RangedSource {
       }
       return filled === available ? buffer : buffer.slice(0, filled);
     } catch (error) {
-      throw signal.aborted ? signal.reason : this.toHttpError(error);
+      throw signal.aborted ? signal.reason : countUpstreamError('file', this.toHttpError(error));
     } finally {
       await handle?.close();
     }

@@ -5,6 +5,7 @@ import { requestFollowingRedirects } from './http-request.js';
 import type { RangeReaderOptions } from './range-reader.js';
 import { RangedSource } from './ranged-source.js';
 import { redactUrl } from './redact.js';
+import { countUpstreamError } from './upstream-errors.js';
 import { withUpstreamTimeout } from './upstream-timeout.js';
 
 export type HttpSourceConfig = Pick<ServerConfig, 'sourceAllowlist' | 'allowPrivateAddresses' | 'upstreamTimeoutMs'>;
@@ -103,7 +104,9 @@ export class HttpSource extends RangedSource {
   }
 
   private timed<T>(signal: AbortSignal | undefined, operation: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    return withUpstreamTimeout(this.config.upstreamTimeoutMs, redactUrl(this.url), signal, operation);
+    return withUpstreamTimeout(this.config.upstreamTimeoutMs, redactUrl(this.url), signal, operation).catch((error: unknown) => {
+      throw countUpstreamError('http', error, signal);
+    });
   }
 
   private statusError(response: IncomingMessage): HttpError {

@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config.js';
 import { HttpError, badGateway, forbidden, notFound } from '../server/errors.js';
 import type { RangeReaderOptions } from './range-reader.js';
 import { RangedSource } from './ranged-source.js';
+import { countUpstreamError } from './upstream-errors.js';
 import { withUpstreamTimeout } from './upstream-timeout.js';
 
 export type S3SourceConfig = Pick<ServerConfig, 's3' | 'upstreamTimeoutMs'>;
@@ -92,6 +93,8 @@ export class S3Source extends RangedSource {
       } catch (error) {
         throw timedSignal.aborted ? error : this.toHttpError(error);
       }
+    }).catch((error: unknown) => {
+      throw countUpstreamError('s3', error, signal);
     });
   }
 

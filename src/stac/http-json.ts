@@ -6,6 +6,7 @@ import { HttpError, badGateway } from '../server/errors.js';
 import { requestFollowingRedirects } from '../sources/http-request.js';
 import { assertPublicHost } from '../sources/private-address.js';
 import { redactUrl } from '../sources/redact.js';
+import { countUpstreamError } from '../sources/upstream-errors.js';
 import { withUpstreamTimeout } from '../sources/upstream-timeout.js';
 
 /** A STAC search page of 100 Sentinel-2 items is ~3 MB of JSON; anything past this is refused. */
@@ -81,6 +82,8 @@ export function requestJson(url: URL, request: JsonRequest, config: JsonRequestC
     } catch {
       throw badGateway(`malformed ${request.malformed} response (invalid JSON): ${where}`);
     }
+  }).catch((error: unknown) => {
+    throw countUpstreamError('stac', error, request.signal);
   });
 }
 

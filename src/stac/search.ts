@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { countLookup, newCacheStats, type CacheStats } from '../cache-stats.js';
 import type { ServerConfig } from '../config.js';
 import { badGateway, badRequest } from '../server/errors.js';
 import { checkAllowlist } from '../sources/allowlist.js';
@@ -76,6 +77,8 @@ interface PageRequest {
 interface SearchState {
   cache: LRUCache<string, { result: SearchResult; expires: number }> | undefined;
   inflight: Map<string, Promise<SearchResult>>;
+  /** Lookups of the cache (a search shared with one in flight is a miss). */
+  counts: CacheStats;
 }
 
 // Per config object, as the sources are: a server has one config, tests make several.
@@ -88,11 +91,15 @@ function stateFor(config: StacSearchConfig): SearchState {
     state = {
       cache: caching ? new LRUCache({ maxSize: config.stacCacheBytes }) : undefined,
       inflight: new Map(),
+      counts: newCacheStats(),
     };
     states.set(config, state);
   }
   return state;
 }
+
+/** Hits and misses of the search cache of this config (what /metrics reports). */
+export const searchCacheStats = (config: StacSearchConfig): CacheStats => stateFor(config).counts;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -184,7 +191,9 @@ function cachedSearch(
   const state = stateFor(config);
   const key = canonicalJson([url.href, body, geometry, maxItems]);
   const hit = state.cache?.get(key);
-  if (hit && hit.expires > Date.now()) return Promise.resolve(hit.result);
+  const fresh = hit !== undefined && hit.expires > Date.now();
+  countLookup(state.counts, fresh);
+  if (fresh) return Promise.resolve(hit.result);
   if (hit) state.cache!.delete(key);
   let pending = state.inflight.get(key);
   if (!pending) {
