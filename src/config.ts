@@ -53,6 +53,10 @@ export interface ServerConfig {
   stacParentZoomDelta: number;
   /** Base of the Planetary Computer SAS token API (`{base}/sas/v1/token/{collection}`); '' turns signing off. */
   pcSasApi: string;
+  /** Serve `GET /metrics` (METRICS=0 turns it off). */
+  metricsEnabled: boolean;
+  /** When set, `/metrics` answers only requests with `Authorization: Bearer <token>`. */
+  metricsToken: string;
   /** The S3 tile cache rendered through WMS (`/?tile=`, `/tms`, `/xyz`): see src/cache/config.ts. */
   tileCache: TileCacheConfig;
 }
@@ -95,6 +99,8 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env = process.
     stacCacheBytes: int(env.STAC_CACHE_BYTES, 64 * 1024 * 1024),
     stacParentZoomDelta: int(env.STAC_PARENT_ZOOM_DELTA, 2),
     pcSasApi: (env.PC_SAS_API ?? DEFAULT_PC_SAS_API).replace(/\/+$/, ''),
+    metricsEnabled: env.METRICS === undefined || env.METRICS === '' || bool(env.METRICS),
+    metricsToken: env.METRICS_TOKEN ?? '',
     tileCache: overrides.tileCache ?? loadTileCacheConfig(env),
     ...overrides,
   };

@@ -6,6 +6,8 @@ import { loadConfig, type ServerConfig } from '../config.js';
 import { CogReader } from '../cog/cog-reader.js';
 import { installAbortSignals } from './abort-signal.js';
 import { installErrorHandlers } from './error-handler.js';
+import { installMetrics } from './metrics.js';
+import { installRequestIds, requestLogOptions } from './request-log.js';
 import { createWorkerPool } from './worker-pool.js';
 import { cogRoutes } from './routes/cog-routes.js';
 import { meshRoutes } from './routes/mesh-routes.js';
@@ -30,11 +32,13 @@ export interface BuildOptions {
 export function buildApp(options: BuildOptions = {}): FastifyInstance {
   const config = loadConfig(options.config);
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...requestLogOptions(options.logger),
     // numpy-style and kepler-style queries repeat keys (bidx=1&bidx=2): keep them as arrays
     routerOptions: { maxParamLength: 500 },
     bodyLimit: 1024 * 1024,
   });
+  installRequestIds(app);
+  const metrics = installMetrics(app, config);
   installErrorHandlers(app);
   installAbortSignals(app);
   app.register(cors, { origin: '*', methods: ['GET', 'HEAD', 'OPTIONS'] });
@@ -47,10 +51,12 @@ export function buildApp(options: BuildOptions = {}): FastifyInstance {
     scope.addHook('onClose', () => pool.close());
     const reader = new CogReader(config, pool);
     cogRoutes(scope, { reader, config });
-    meshRoutes(scope, { terrain: new TerrainReader(config, pool, reader), config });
+    const terrain = new TerrainReader(config, pool, reader);
+    meshRoutes(scope, { terrain, config });
     stacRoutes(scope, { mosaic: new MosaicReader(config, pool, reader), cogs: reader, pool, config });
     const tileCache = new TileCache(config.tileCache, new S3Store(config.tileCache, app.log), (t) => pool.cut(t), app.log);
     scope.addHook('onClose', async () => { await tileCache.flush(); tileCache.store.close(); });
+    metrics.observe({ pool, cogs: reader, terrain, tileCache, config });
     tileCacheRoutes(scope, { cache: tileCache }); // before the landing page: `/?tile=` is the cache's
     landingPage(scope);
     viewerRoutes(scope);

@@ -45,7 +45,8 @@ export async function createWorkerPool(threads: number): Promise<WorkerPool> {
     blend: (task, signal) => runTask<BlendResult>(piscina, task, signal),
     cut: (task) => runTask<CutResult>(piscina, task),
     get stats() {
-      return { queued: piscina.queueSize, running: piscina.threads.length, threads, utilization: piscina.utilization };
+      // a thread runs one task at a time: the busy threads are the running tasks
+      return { queued: piscina.queueSize, running: piscina.threads.length - piscina.idleThreads, threads, utilization: piscina.utilization };
     },
     close: () => piscina.destroy(),
   };
