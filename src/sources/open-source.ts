@@ -7,6 +7,7 @@ import { HttpSource } from './http-source.js';
 import { assertPublicHost } from './private-address.js';
 import { redactUrl } from './redact.js';
 import { S3Source } from './s3-source.js';
+import { countUpstreamError } from './upstream-errors.js';
 import { locationId, parseSourceUrl, type SourceLocation } from './source-url.js';
 
 /** Sources hold only small state (header chunk, in-flight reads, learned size): a few hundred is cheap. */
@@ -29,7 +30,10 @@ export async function openSource(url: string, config: ServerConfig): Promise<Byt
   if (!cache) caches.set(config, (cache = new LRUCache({ max: MAX_CACHED_SOURCES })));
   // Checked once per new source; every later connection is re-checked by publicOnlyLookup.
   if (location.kind === 'http' && !config.allowPrivateAddresses && !cache.has(id)) {
-    await assertPublicHost(location.url.hostname, redactUrl(url));
+    // a private address is a 403 (not counted); a name that does not resolve is the upstream's 502
+    await assertPublicHost(location.url.hostname, redactUrl(url)).catch((error: unknown) => {
+      throw countUpstreamError('http', error);
+    });
   }
   // No await between get and set: concurrent first opens end up with one instance.
   const cached = cache.get(id);

@@ -7,6 +7,8 @@ import { buildApp } from '../../src/index.js';
 import { FIXTURES, fixture, q, scratchDir, testApp } from '../helpers/app.js';
 import { startRangeServer, type RangeServer } from '../helpers/http-range-server.js';
 import { parsePrometheus, sampleValue, type Sample } from '../helpers/prometheus.js';
+import { startStacApi, type StacApi } from '../helpers/stac-api.js';
+import { FUJI_TILES, writeFujiTiles } from '../helpers/terrain-tiles.js';
 
 /** /metrics (counted requests, histograms, pool, caches, upstream errors), request ids and the request log. */
 const RGB = 'riotiler-cog_uint8_rgb_mask_4326.tif';
@@ -15,7 +17,9 @@ const tile = (path: string, url = fixture(RGB)) => `/cog/tiles/WebMercatorQuad/$
 
 const dir = scratchDir();
 copyFileSync(fixture(RGB), join(dir, RGB));
+writeFujiTiles(dir);
 let upstream: RangeServer;
+let stac: StacApi;
 let app: FastifyInstance;
 
 beforeAll(async () => {
@@ -26,9 +30,12 @@ beforeAll(async () => {
       return true;
     },
   });
-  app = await testApp({}, [dir + '/', upstream.url + '/']);
+  stac = await startStacApi([]); // no item anywhere: every mosaic tile is a search and a 204
+  app = await testApp({ terrariumUrlTemplate: `${upstream.url}/{z}/{x}/{y}.png` }, [dir + '/', upstream.url + '/', stac.root]);
 });
-afterAll(async () => { await app?.close(); await upstream?.close(); });
+afterAll(async () => { await app?.close(); await upstream?.close(); await stac?.close(); });
+
+const delta = (a: Sample[], b: Sample[], name: string, labels: Record<string, string>) => sampleValue(b, name, labels) - sampleValue(a, name, labels);
 
 async function scrape(on = app): Promise<Sample[]> {
   const res = await on.inject('/metrics');
@@ -71,17 +78,37 @@ describe('/metrics', () => {
     const cold = await scrape();
     expect((await app.inject(path)).statusCode).toBe(200);
     const warm = await scrape();
-    const delta = (a: Sample[], b: Sample[], name: string, cache: string) => sampleValue(b, name, { cache }) - sampleValue(a, name, { cache });
-    expect(delta(before, cold, 'cache_misses_total', 'cog_block')).toBeGreaterThan(0);
-    expect(delta(before, cold, 'cache_hits_total', 'cog_block')).toBe(0);
-    const blocks = delta(before, cold, 'cache_misses_total', 'cog_block');
-    expect(delta(cold, warm, 'cache_hits_total', 'cog_block')).toBe(blocks); // every block of the tile again
-    expect(delta(cold, warm, 'cache_misses_total', 'cog_block')).toBe(0);
-    expect(delta(cold, warm, 'cache_hits_total', 'cog_header')).toBe(1);
+    const blocks = delta(before, cold, 'cache_misses_total', { cache: 'cog_block' });
+    expect(blocks).toBeGreaterThan(0);
+    expect(delta(before, cold, 'cache_hits_total', { cache: 'cog_block' })).toBe(0);
+    expect(delta(cold, warm, 'cache_hits_total', { cache: 'cog_block' })).toBe(blocks); // every block of the tile again
+    expect(delta(cold, warm, 'cache_misses_total', { cache: 'cog_block' })).toBe(0);
+    expect(delta(cold, warm, 'cache_hits_total', { cache: 'cog_header' })).toBe(1);
     expect(sampleValue(warm, 'cache_size_bytes', { cache: 'cog_block' })).toBeGreaterThan(0);
     for (const cache of ['cog_header', 'cog_block', 'elevation', 'mesh', 'stac_search', 'tile_cache_s3']) {
       expect(warm.some((s) => s.name === 'cache_hits_total' && s.labels.cache === cache)).toBe(true);
     }
+  });
+
+  it('counts mesh, elevation and STAC search cache hits', async () => {
+    const { z, x0, y0 } = FUJI_TILES;
+    const mesh = `/mesh/tiles/${z}/${x0}/${y0}.terrain?${q({ url: 'terrarium' })}`;
+    const mosaic = `/stac/mosaic/tiles/WebMercatorQuad/7/64/64.npy?${q({ url: stac.url, assets: 'visual' })}`;
+    const before = await scrape();
+    expect((await app.inject(mesh)).statusCode).toBe(200);
+    expect((await app.inject(mosaic)).statusCode).toBe(204);
+    const cold = await scrape();
+    expect((await app.inject(mesh)).statusCode).toBe(200);
+    expect((await app.inject(mosaic)).statusCode).toBe(204);
+    const warm = await scrape();
+    // the tile and its east, south and south-east neighbours: four elevation tiles
+    expect(delta(before, cold, 'cache_misses_total', { cache: 'elevation' })).toBe(4);
+    expect(delta(before, cold, 'cache_misses_total', { cache: 'mesh' })).toBe(1);
+    expect(delta(cold, warm, 'cache_hits_total', { cache: 'mesh' })).toBe(1);
+    expect(delta(cold, warm, 'cache_misses_total', { cache: 'mesh' })).toBe(0);
+    expect(delta(before, cold, 'cache_misses_total', { cache: 'stac_search' })).toBe(1);
+    expect(delta(cold, warm, 'cache_hits_total', { cache: 'stac_search' })).toBe(1);
+    expect(stac.requests).toHaveLength(1);
   });
 
   it('counts an upstream error by source kind after a failing source, not a missing one', async () => {
@@ -93,6 +120,10 @@ describe('/metrics', () => {
     expect((await app.inject(tile('7/64/64.png', `${upstream.url}/${RGB}`))).statusCode).toBe(200);
     const after = await scrape();
     expect(sampleValue(after, 'upstream_errors_total', { source: 'http' })).toBe(sampleValue(failed, 'upstream_errors_total', { source: 'http' }));
+    stac.options.fail = { status: 500, body: { description: 'boom' }, times: 1 };
+    const mosaic = `/stac/mosaic/tiles/WebMercatorQuad/9/256/256.npy?${q({ url: stac.url, assets: 'visual' })}`;
+    expect((await app.inject(mosaic)).statusCode).toBe(502);
+    expect(delta(after, await scrape(), 'upstream_errors_total', { source: 'stac' })).toBe(1);
     expect(after.filter((s) => s.name === 'upstream_errors_total').map((s) => s.labels.source).sort()).toEqual(['file', 'http', 's3', 'stac', 'wms']);
   });
 
