@@ -99,7 +99,7 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env = process.
     stacCacheBytes: int(env.STAC_CACHE_BYTES, 64 * 1024 * 1024),
     stacParentZoomDelta: int(env.STAC_PARENT_ZOOM_DELTA, 2),
     pcSasApi: (env.PC_SAS_API ?? DEFAULT_PC_SAS_API).replace(/\/+$/, ''),
-    metricsEnabled: env.METRICS === undefined || env.METRICS === '' || bool(env.METRICS),
+    metricsEnabled: !['0', 'false', 'no', 'off'].includes((env.METRICS ?? '').trim().toLowerCase()),
     metricsToken: env.METRICS_TOKEN ?? '',
     tileCache: overrides.tileCache ?? loadTileCacheConfig(env),
     ...overrides,

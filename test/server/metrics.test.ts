@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/index.js';
+import { buildApp, loadConfig } from '../../src/index.js';
 import { FIXTURES, fixture, q, scratchDir, testApp } from '../helpers/app.js';
 import { startRangeServer, type RangeServer } from '../helpers/http-range-server.js';
 import { parsePrometheus, sampleValue, type Sample } from '../helpers/prometheus.js';
@@ -143,6 +143,9 @@ describe('/metrics', () => {
     } finally {
       await guarded.close();
     }
+    expect(['', 'on', '1', 'true'].map((v) => loadConfig({}, { METRICS: v }).metricsEnabled)).toEqual([true, true, true, true]);
+    expect(['off', '0', 'false', 'no'].map((v) => loadConfig({}, { METRICS: v }).metricsEnabled)).toEqual([false, false, false, false]);
+    expect(loadConfig({}, { METRICS_TOKEN: 't' }).metricsToken).toBe('t');
     const off = await testApp({ metricsEnabled: false });
     try {
       expect((await off.inject('/metrics')).statusCode).toBe(404);
