@@ -53,7 +53,7 @@ export interface ServerConfig {
   stacParentZoomDelta: number;
   /** Base of the Planetary Computer SAS token API (`{base}/sas/v1/token/{collection}`); '' turns signing off. */
   pcSasApi: string;
-  /** Serve `GET /metrics` (METRICS=0 turns it off). */
+  /** Serve `GET /metrics` (METRICS=off turns it off). */
   metricsEnabled: boolean;
   /** When set, `/metrics` answers only requests with `Authorization: Bearer <token>`. */
   metricsToken: string;

@@ -16,7 +16,7 @@ import type { WorkerPool } from './worker-pool.js';
  * apps in one process, as in tests, do not collide). Requests are counted by route pattern and
  * status as they finish; everything else (worker pool, cache hits, upstream errors) is read from
  * the plain counters of the modules concerned at scrape time, so those know nothing of Prometheus.
- * METRICS=0 removes the route; METRICS_TOKEN requires `Authorization: Bearer <token>`.
+ * METRICS=off removes the route; METRICS_TOKEN requires `Authorization: Bearer <token>`.
  */
 
 /** What is read at scrape time; known once the worker pool has started. */
