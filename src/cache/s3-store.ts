@@ -55,15 +55,25 @@ export class S3Store {
     }
   }
 
-  /** Writes an object, retrying with exponential backoff; resolves false (logged) when every attempt failed. */
+  /**
+   * Writes an object unless the key exists, retrying with exponential backoff; resolves false (logged) when every
+   * attempt failed. Several instances may render the same tile at once: the write is conditional (`If-None-Match: *`,
+   * S3's conditional write), so the first object stored stays and a tile never changes under its ETag, even if the
+   * instances encode it differently (another version of libvips during a rolling deploy, the WMS data changed). A
+   * lost race is 412 (the key holds a complete tile: done) or 409 ConditionalRequestConflict while the other write
+   * is under way (retried, then 412). Stores without conditional writes (s3rver, older S3-compatible servers) ignore
+   * the header: there the last writer wins.
+   */
   async put(bucket: string, key: string, body: Uint8Array, contentType: string, cacheControl: string): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.client.send(new PutObjectCommand({
           Bucket: bucket, Key: key, Body: body, ContentLength: body.byteLength, ContentType: contentType, CacheControl: cacheControl,
+          IfNoneMatch: '*',
         }));
         return true;
       } catch (e) {
+        if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412) return true;
         if (attempt >= this.config.putAttempts) {
           this.log.error({ bucket, key, attempt, err: (e as Error).message }, 'tile cache: S3 write failed, giving up');
           return false;

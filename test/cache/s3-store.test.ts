@@ -30,6 +30,17 @@ describe('S3Store', () => {
     expect(log.lines[1]![2]).toMatch(/giving up/);
   });
 
+  it('writes only if the key is new (If-None-Match: *); a lost race (412) is done, not retried nor logged', async () => {
+    const inputs: Array<{ IfNoneMatch?: string }> = [];
+    const taken = Object.assign(new Error('PreconditionFailed'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+    const client = { send: async (c: { input: { IfNoneMatch?: string } }) => { inputs.push(c.input); throw taken; } } as unknown as S3Client;
+    const log = logger();
+    const store = new S3Store(buildTileCacheConfig({ putAttempts: 4, putBackoffMs: 1 }), log, client);
+    expect(await store.put('b', 'k', new Uint8Array([1]), 'image/png', 'max-age=1')).toBe(true);
+    expect(inputs.map((i) => i.IfNoneMatch)).toEqual(['*']);
+    expect(log.lines).toEqual([]);
+  });
+
   it('a missing key is undefined, other read errors are thrown', async () => {
     const missing = Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
     const store = new S3Store(buildTileCacheConfig({}), logger(), { send: async () => { throw missing; } } as unknown as S3Client);
