@@ -37,7 +37,10 @@ interface Answer { key: string; status: number; body: Buffer; upstream: string |
 /** 40 requests: 20 tiles over the four meta-tiles, each asked twice, shuffled (seeded). */
 function requests(ext: 'png' | 'jpg') {
   const tiles: Array<[number, number]> = [];
-  for (let k = 0; k < 20; k++) tiles.push([X0 + ((k * 3) % 8), Y0 + ((k * 5) % 8)]);
+  for (let k = 0; k < 20; k++) {
+    const i = (k * 13) % 64; // 20 distinct tiles of the 8x8 block
+    tiles.push([X0 + (i % 8), Y0 + Math.floor(i / 8)]);
+  }
   const list = [...tiles, ...tiles];
   let seed = 11;
   for (let i = list.length - 1; i > 0; i--) {
