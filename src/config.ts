@@ -23,6 +23,14 @@ export interface ServerConfig {
   tileCacheControl: string;
   /** Worker threads in the CPU pool. */
   workers: number;
+  /** Requests that use the worker pool admitted at once; beyond it 503 + Retry-After (0: no limit). */
+  maxWorkerRequests: number;
+  /** Longest a worker task may wait for a thread (then 503) and may run (then 504, thread restarted); 0: no limit. */
+  workerTaskTimeoutMs: number;
+  /** Deadline of a whole request, answered 503 when it passes (0: none). */
+  requestTimeoutMs: number;
+  /** On SIGTERM, how long in-flight requests and tile-cache writes may take before the process exits anyway. */
+  drainTimeoutMs: number;
   /** S3 settings for s3:// sources (credentials come from the default AWS chain). */
   s3: {
     region?: string;
@@ -73,6 +81,7 @@ const bool = (v: string | undefined) => v === '1' || v === 'true' || v === 'yes'
 /** Builds the configuration from the environment, with overrides (tests and library users pass these). */
 export function loadConfig(overrides: Partial<ServerConfig> = {}, env = process.env): ServerConfig {
   const allowlist = list(env.SOURCE_ALLOWLIST);
+  const workers = overrides.workers ?? int(env.WORKERS, availableParallelism());
   return {
     host: env.HOST ?? '127.0.0.1',
     port: int(env.PORT, 8000),
@@ -81,7 +90,11 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env = process.
     blockCacheBytes: int(env.BLOCK_CACHE_BYTES, 256 * 1024 * 1024),
     headerCacheBytes: int(env.HEADER_CACHE_BYTES, 32 * 1024 * 1024),
     tileCacheControl: env.TILE_CACHE_CONTROL ?? 'public, max-age=3600',
-    workers: int(env.WORKERS, availableParallelism()),
+    workers,
+    maxWorkerRequests: int(env.MAX_WORKER_REQUESTS, 16 * workers),
+    workerTaskTimeoutMs: int(env.WORKER_TASK_TIMEOUT_MS, 30000),
+    requestTimeoutMs: int(env.REQUEST_TIMEOUT_MS, 60000),
+    drainTimeoutMs: int(env.DRAIN_TIMEOUT_MS, 25000),
     s3: {
       region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
       endpoint: env.S3_ENDPOINT,

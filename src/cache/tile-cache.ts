@@ -45,6 +45,8 @@ export class TileCache {
     readonly store: S3Store,
     private readonly cut: CutFn,
     private readonly log: Logger,
+    /** Admission of a render (the server's worker-pool admission: throws 503 when busy); none when seeding. */
+    private readonly admit: () => () => void = () => () => {},
   ) {
     this.wmsSlots = new Limiter(config.wmsConcurrency);
   }
@@ -114,7 +116,10 @@ export class TileCache {
   }
 
   private startRender(flightKey: string, layer: CacheLayer, meta: MetaTile, ext: TileExt, keyExt: string = ext): Flight {
+    // refused before the GetMap: a busy server answers 503 and has spent nothing on this render
+    const leave = this.admit();
     const tiles = this.render(layer, meta, ext);
+    tiles.then(leave, leave);
     const flight: Flight = { tiles, done: Promise.resolve() };
     this.flights.set(flightKey, flight);
     const done: Promise<unknown> = tiles

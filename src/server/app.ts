@@ -9,6 +9,9 @@ import { installErrorHandlers } from './error-handler.js';
 import { installMetrics } from './metrics.js';
 import { installRequestIds, requestLogOptions } from './request-log.js';
 import { createWorkerPool } from './worker-pool.js';
+import { admitPoolRoutes } from './overload.js';
+import { installDrain } from './drain.js';
+import { healthRoutes } from './routes/health-routes.js';
 import { cogRoutes } from './routes/cog-routes.js';
 import { meshRoutes } from './routes/mesh-routes.js';
 import { TerrainReader } from '../mesh/terrain-reader.js';
@@ -36,31 +39,42 @@ export function buildApp(options: BuildOptions = {}): FastifyInstance {
     // numpy-style and kepler-style queries repeat keys (bidx=1&bidx=2): keep them as arrays
     routerOptions: { maxParamLength: 500 },
     bodyLimit: 1024 * 1024,
+    // the request deadline: 503 through the error handler, and req.abortSignal fires (abort-signal.ts)
+    handlerTimeout: config.requestTimeoutMs,
+    // while closing, requests get our JSON 503 (drain.ts) rather than Fastify's own
+    return503OnClosing: false,
   });
   installRequestIds(app);
   const metrics = installMetrics(app, config);
   installErrorHandlers(app);
   installAbortSignals(app);
+  const drain = installDrain(app);
   app.register(cors, { origin: '*', methods: ['GET', 'HEAD', 'OPTIONS'] });
   app.register(swagger, {
     openapi: { info: { title: 'kepler-raster-server', version: '0.1.0', description: 'TiTiler-compatible raster tiles for kepler.gl' } },
   });
   app.register(swaggerUi, { routePrefix: '/docs' });
   app.register(async (scope) => {
-    const pool = await createWorkerPool(config.workers);
-    scope.addHook('onClose', () => pool.close());
+    const pool = await createWorkerPool(config.workers, { maxRequests: config.maxWorkerRequests, taskTimeoutMs: config.workerTaskTimeoutMs });
+    admitPoolRoutes(scope, () => pool.admit());
     const reader = new CogReader(config, pool);
     cogRoutes(scope, { reader, config });
     const terrain = new TerrainReader(config, pool, reader);
     meshRoutes(scope, { terrain, config });
     stacRoutes(scope, { mosaic: new MosaicReader(config, pool, reader), cogs: reader, pool, config });
-    const tileCache = new TileCache(config.tileCache, new S3Store(config.tileCache, app.log), (t) => pool.cut(t), app.log);
-    scope.addHook('onClose', async () => { await tileCache.flush(); tileCache.store.close(); });
+    const tileCache = new TileCache(config.tileCache, new S3Store(config.tileCache, app.log), (t) => pool.cut(t), app.log, () => pool.admit());
+    // after the requests in progress have finished (Fastify's close): the renders they started may
+    // still be cutting and writing, so flush the S3 writes before the pool closes
+    scope.addHook('onClose', async () => {
+      await tileCache.flush();
+      tileCache.store.close();
+      await pool.close();
+    });
     metrics.observe({ pool, cogs: reader, terrain, tileCache, config });
     tileCacheRoutes(scope, { cache: tileCache }); // before the landing page: `/?tile=` is the cache's
     landingPage(scope);
     viewerRoutes(scope);
-    scope.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+    healthRoutes(scope, { drain });
     scope.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   });
   return app;

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { HttpError } from './errors.js';
+import { overloaded } from './overload.js';
 
 /**
  * Every error leaves as TiTiler's `{"detail": "..."}` with a status that says whose fault it is.
@@ -9,6 +10,8 @@ import { HttpError } from './errors.js';
 export function installErrorHandlers(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError | HttpError | Error, req, reply) => {
     reply.header('cache-control', 'no-store');
+    // the request deadline (REQUEST_TIMEOUT_MS, Fastify's handlerTimeout): 503, retry later
+    if ((err as FastifyError).code === 'FST_ERR_HANDLER_TIMEOUT') err = overloaded(err.message);
     if (err instanceof HttpError) {
       for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
       if (err.status >= 500) req.log.warn({ status: err.status, detail: err.detail }, 'upstream or source failure');

@@ -1,0 +1,160 @@
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildTileCacheConfig } from '../../src/cache/config.js';
+import { S3Store } from '../../src/cache/s3-store.js';
+import { TileCache } from '../../src/cache/tile-cache.js';
+import { Admission } from '../../src/server/overload.js';
+import { FIXTURES, q, testApp } from '../helpers/app.js';
+import { until } from '../helpers/held-tasks.js';
+import { startRangeServer, type RangeServer } from '../helpers/http-range-server.js';
+import { startS3 } from '../helpers/s3rver.js';
+
+/**
+ * Overload through the app: a COG served over HTTP by a range server that can hold its answers, so
+ * a request sits in its upstream read (admitted, holding its place) for as long as the test wants.
+ */
+interface Held {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** The app dropped the connection (its read was aborted). */
+  closed: boolean;
+}
+let server: RangeServer;
+let holding = false;
+const held: Held[] = [];
+let app: FastifyInstance | undefined;
+
+beforeAll(async () => {
+  server = await startRangeServer(FIXTURES, {
+    onRequest(req, res) {
+      if (!holding) return false;
+      const h: Held = { req, res, closed: false };
+      res.on('close', () => (h.closed = true));
+      held.push(h);
+      return true;
+    },
+  });
+});
+afterAll(() => server.close());
+afterEach(async () => {
+  await release();
+  await app?.close();
+  app = undefined;
+});
+
+/** Answers the held reads (from the same server, no longer holding). */
+async function release() {
+  holding = false;
+  for (const { req, res, closed } of held.splice(0)) {
+    if (closed) continue;
+    const upstream = await fetch(server.url + req.url, { headers: req.headers.range ? { range: req.headers.range } : {} });
+    res.writeHead(upstream.status, Object.fromEntries(upstream.headers)).end(Buffer.from(await upstream.arrayBuffer()));
+  }
+}
+
+const tile = () => `/cog/tiles/WebMercatorQuad/7/64/64.npy?${q({ url: `${server.url}/riotiler-cog_uint8_rgb_mask_4326.tif` })}`;
+const overloadApp = async (config: Parameters<typeof testApp>[0]) => (app = await testApp(config, [`${server.url}/`]));
+
+describe('admission: a bounded number of requests use the worker pool', () => {
+  it('answers 503 with Retry-After at once beyond MAX_WORKER_REQUESTS, before any upstream read', async () => {
+    const a = await overloadApp({ maxWorkerRequests: 1 });
+    holding = true;
+    const first = a.inject(tile());
+    await until(() => held.length === 1, 'the first request to read upstream');
+    const reads = server.requests.length;
+
+    const refused = await a.inject(tile());
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.headers['cache-control']).toBe('no-store');
+    expect(refused.json()).toEqual({ detail: 'server busy: 1 requests in progress, retry later' });
+    expect(server.requests.length).toBe(reads); // it read nothing
+    // routes without worker work still answer
+    expect((await a.inject('/healthz')).statusCode).toBe(200);
+
+    await release();
+    expect((await first).statusCode).toBe(200);
+    expect((await a.inject(tile())).statusCode).toBe(200); // its place is free again
+  });
+
+  it('drops the upstream read of a client that went away and frees its place', async () => {
+    const a = await overloadApp({ maxWorkerRequests: 1 });
+    await a.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = a.server.address() as AddressInfo;
+    holding = true;
+    const client = httpRequest({ host: '127.0.0.1', port, path: tile() });
+    client.on('error', () => {}); // we hang up ourselves
+    client.end();
+    await until(() => held.length === 1, 'the request to read upstream');
+
+    client.destroy();
+    await until(() => held[0]!.closed, 'the upstream read to be aborted');
+    holding = false;
+    expect((await a.inject(tile())).statusCode).toBe(200);
+  });
+
+  it('answers 503 at the request deadline and stops its upstream read', async () => {
+    const a = await overloadApp({ requestTimeoutMs: 300 });
+    holding = true;
+    const res = await a.inject(tile());
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.json().detail).toMatch(/^Request timed out after 300 ms/);
+    await until(() => held.length === 1 && held[0]!.closed, 'the upstream read to be aborted');
+  });
+});
+
+describe('health', () => {
+  it('answers /healthz (alive) and /readyz (ready: pool up, not draining)', async () => {
+    const a = await overloadApp({});
+    const health = await a.inject('/healthz');
+    expect([health.statusCode, health.json()]).toEqual([200, { status: 'ok' }]);
+    const ready = await a.inject('/readyz');
+    expect([ready.statusCode, ready.json()]).toEqual([200, { status: 'ready' }]);
+    expect(ready.headers['cache-control']).toBe('no-store');
+  });
+});
+
+describe('admission of tile-cache renders', () => {
+  it('refuses a render with 503 before its GetMap when the pool is full; a hit needs no place', async () => {
+    const s3 = await startS3({ buckets: ['tiles'] });
+    const getMaps: string[] = [];
+    const wms = createServer((req, res) => {
+      getMaps.push(req.url ?? '');
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('WMS down');
+    });
+    await new Promise<void>((done) => wms.listen(0, '127.0.0.1', done));
+    try {
+      const config = buildTileCacheConfig({
+        bucket: 'tiles',
+        s3: { endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true },
+        layers: [{ name: 'l', wmsServer: `http://127.0.0.1:${(wms.address() as AddressInfo).port}/`, wmsLayers: 'x', prefix: 'l/' }],
+      });
+      const silent = { warn() {}, error() {} };
+      const admission = new Admission(1);
+      const cache = new TileCache(config, new S3Store(config, silent, s3.client), () => Promise.reject(new Error('no cut')), silent, () => admission.enter());
+      const layer = cache.layer('l')!;
+      const busy = admission.enter(); // another request holds the only place
+
+      const refused = await cache.getTile(layer, { z: 3, x: 1, y: 1, ext: 'png' }).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ status: 503, headers: { 'retry-after': '1' } });
+      expect(getMaps).toEqual([]);
+      await s3.client.send(new PutObjectCommand({ Bucket: 'tiles', Key: 'l/3/2/2.png', Body: 'stored', ContentType: 'image/png' }));
+      const hit = await cache.getTile(layer, { z: 3, x: 2, y: 2, ext: 'png' });
+      expect([hit.source, Buffer.from(hit.body).toString()]).toEqual(['hit', 'stored']);
+
+      busy();
+      const failed = await cache.getTile(layer, { z: 3, x: 1, y: 1, ext: 'png' }).catch((e: unknown) => e);
+      expect(failed).toMatchObject({ status: 502 }); // rendered this time (the WMS is down)
+      expect(getMaps.length).toBe(1);
+      await cache.flush();
+      expect(admission.stats).toEqual({ active: 0, limit: 1, rejected: 1 }); // the failed render left
+    } finally {
+      wms.close();
+      await s3.close();
+    }
+  });
+});
