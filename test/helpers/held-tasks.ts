@@ -24,10 +24,3 @@ export function heldTasks() {
     stuck: (name: string) => ({ name, started, spin: true }),
   };
 }
-
-/** Resolves once `condition()` holds (checked every 5 ms; fails after 10 s: a bug, not a slow machine). */
-export async function until(condition: () => boolean, what = 'condition'): Promise<void> {
-  for (const start = Date.now(); !condition(); await new Promise((r) => setTimeout(r, 5))) {
-    if (Date.now() - start > 10_000) throw new Error(`timed out waiting for ${what}`);
-  }
-}

@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { FastifyInstance } from 'fastify';
@@ -8,52 +8,26 @@ import { S3Store } from '../../src/cache/s3-store.js';
 import { TileCache } from '../../src/cache/tile-cache.js';
 import { Admission } from '../../src/server/overload.js';
 import { FIXTURES, q, testApp } from '../helpers/app.js';
-import { until } from '../helpers/held-tasks.js';
-import { startRangeServer, type RangeServer } from '../helpers/http-range-server.js';
+import { until } from '../helpers/until.js';
+import { startHoldingRangeServer, type HoldingRangeServer } from '../helpers/held-reads.js';
 import { startS3 } from '../helpers/s3rver.js';
 
 /**
  * Overload through the app: a COG served over HTTP by a range server that can hold its answers, so
  * a request sits in its upstream read (admitted, holding its place) for as long as the test wants.
  */
-interface Held {
-  req: IncomingMessage;
-  res: ServerResponse;
-  /** The app dropped the connection (its read was aborted). */
-  closed: boolean;
-}
-let server: RangeServer;
-let holding = false;
-const held: Held[] = [];
+let server: HoldingRangeServer;
 let app: FastifyInstance | undefined;
 
 beforeAll(async () => {
-  server = await startRangeServer(FIXTURES, {
-    onRequest(req, res) {
-      if (!holding) return false;
-      const h: Held = { req, res, closed: false };
-      res.on('close', () => (h.closed = true));
-      held.push(h);
-      return true;
-    },
-  });
+  server = await startHoldingRangeServer(FIXTURES);
 });
 afterAll(() => server.close());
 afterEach(async () => {
-  await release();
+  await server.release();
   await app?.close();
   app = undefined;
 });
-
-/** Answers the held reads (from the same server, no longer holding). */
-async function release() {
-  holding = false;
-  for (const { req, res, closed } of held.splice(0)) {
-    if (closed) continue;
-    const upstream = await fetch(server.url + req.url, { headers: req.headers.range ? { range: req.headers.range } : {} });
-    res.writeHead(upstream.status, Object.fromEntries(upstream.headers)).end(Buffer.from(await upstream.arrayBuffer()));
-  }
-}
 
 const tile = () => `/cog/tiles/WebMercatorQuad/7/64/64.npy?${q({ url: `${server.url}/riotiler-cog_uint8_rgb_mask_4326.tif` })}`;
 const overloadApp = async (config: Parameters<typeof testApp>[0]) => (app = await testApp(config, [`${server.url}/`]));
@@ -61,9 +35,9 @@ const overloadApp = async (config: Parameters<typeof testApp>[0]) => (app = awai
 describe('admission: a bounded number of requests use the worker pool', () => {
   it('answers 503 with Retry-After at once beyond MAX_WORKER_REQUESTS, before any upstream read', async () => {
     const a = await overloadApp({ maxWorkerRequests: 1 });
-    holding = true;
+    server.hold();
     const first = a.inject(tile());
-    await until(() => held.length === 1, 'the first request to read upstream');
+    await until(() => server.held.length === 1, 'the first request to read upstream');
     const reads = server.requests.length;
 
     const refused = await a.inject(tile());
@@ -75,7 +49,7 @@ describe('admission: a bounded number of requests use the worker pool', () => {
     // routes without worker work still answer
     expect((await a.inject('/healthz')).statusCode).toBe(200);
 
-    await release();
+    await server.release();
     expect((await first).statusCode).toBe(200);
     expect((await a.inject(tile())).statusCode).toBe(200); // its place is free again
   });
@@ -84,26 +58,26 @@ describe('admission: a bounded number of requests use the worker pool', () => {
     const a = await overloadApp({ maxWorkerRequests: 1 });
     await a.listen({ port: 0, host: '127.0.0.1' });
     const { port } = a.server.address() as AddressInfo;
-    holding = true;
+    server.hold();
     const client = httpRequest({ host: '127.0.0.1', port, path: tile() });
     client.on('error', () => {}); // we hang up ourselves
     client.end();
-    await until(() => held.length === 1, 'the request to read upstream');
+    await until(() => server.held.length === 1, 'the request to read upstream');
 
     client.destroy();
-    await until(() => held[0]!.closed, 'the upstream read to be aborted');
-    holding = false;
+    await until(() => server.held[0]!.closed, 'the upstream read to be aborted');
+    await server.release();
     expect((await a.inject(tile())).statusCode).toBe(200);
   });
 
   it('answers 503 at the request deadline and stops its upstream read', async () => {
     const a = await overloadApp({ requestTimeoutMs: 300 });
-    holding = true;
+    server.hold();
     const res = await a.inject(tile());
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('1');
     expect(res.json().detail).toMatch(/^Request timed out after 300 ms/);
-    await until(() => held.length === 1 && held[0]!.closed, 'the upstream read to be aborted');
+    await until(() => server.held.length === 1 && server.held[0]!.closed, 'the upstream read to be aborted');
   });
 });
 

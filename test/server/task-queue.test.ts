@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../src/server/errors.js';
 import { TaskQueue } from '../../src/server/task-queue.js';
-import { until } from '../helpers/held-tasks.js';
+import { until } from '../helpers/until.js';
 
 /**
  * The queue's rules, with tasks the test finishes by hand (the threads are in worker-pool.test.ts):

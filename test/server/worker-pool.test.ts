@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MeshTask } from '../../src/mesh/mesh-task.js';
 import { HttpError } from '../../src/server/errors.js';
 import { createWorkerPool, type WorkerPool } from '../../src/server/worker-pool.js';
-import { HELD_WORKER, heldTasks, until } from '../helpers/held-tasks.js';
+import { HELD_WORKER, heldTasks } from '../helpers/held-tasks.js';
+import { until } from '../helpers/until.js';
 
 /**
  * The worker pool's queue with real threads (one), running a stand-in worker whose tasks hold their
