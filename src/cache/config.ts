@@ -43,6 +43,8 @@ export interface TileCacheConfig {
   s3: { endpoint?: string; region: string; forcePathStyle: boolean };
   /** Timeout of one GetMap in ms. */
   wmsTimeoutMs: number;
+  /** Timeout of one S3 read or write attempt of the tile bucket in ms (UPSTREAM_TIMEOUT_MS). */
+  s3TimeoutMs: number;
   /** GetMap requests in flight at once, over all layers (0: no limit). */
   wmsConcurrency: number;
   /** Attempts of one S3 write (with exponential backoff). */
@@ -141,6 +143,7 @@ export function loadTileCacheConfig(env: NodeJS.ProcessEnv = process.env): TileC
     forcePathStyle: (env.TILE_CACHE_S3_ENDPOINT ?? env.S3_ENDPOINT) !== undefined || env.S3_FORCE_PATH_STYLE === '1',
   },
   wmsTimeoutMs: num(env.WMS_TIMEOUT_MS, 30000, 'WMS_TIMEOUT_MS'),
+  s3TimeoutMs: num(env.UPSTREAM_TIMEOUT_MS, 15000, 'UPSTREAM_TIMEOUT_MS'),
   wmsConcurrency: num(env.WMS_CONCURRENCY, 8, 'WMS_CONCURRENCY'),
   putAttempts: Math.max(1, num(env.TILE_PUT_ATTEMPTS, 4, 'TILE_PUT_ATTEMPTS')),
   jpegQuality: num(env.TILE_JPEG_QUALITY, 85, 'TILE_JPEG_QUALITY'),
@@ -167,6 +170,7 @@ export function buildTileCacheConfig(partial: Partial<Omit<TileCacheConfig, 'lay
     bucket,
     s3: partial.s3 ?? { region: 'us-east-1', forcePathStyle: false },
     wmsTimeoutMs: partial.wmsTimeoutMs ?? 30000,
+    s3TimeoutMs: partial.s3TimeoutMs ?? 15000,
     wmsConcurrency: partial.wmsConcurrency ?? 8,
     putAttempts: partial.putAttempts ?? 4,
     putBackoffMs: partial.putBackoffMs ?? 200,

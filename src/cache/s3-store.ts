@@ -33,7 +33,7 @@ export class S3Store {
   /** The object, or undefined when the key does not exist. */
   async get(bucket: string, key: string): Promise<StoredTile | undefined> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), this.timeout());
       const body = await res.Body!.transformToByteArray();
       return { body, etag: res.ETag, contentType: res.ContentType };
     } catch (e) {
@@ -46,7 +46,7 @@ export class S3Store {
   /** Whether the key exists (seeding checks many tiles; HEAD is enough there). */
   async exists(bucket: string, key: string): Promise<boolean> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), this.timeout());
       return true;
     } catch (e) {
       const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -70,7 +70,7 @@ export class S3Store {
         await this.client.send(new PutObjectCommand({
           Bucket: bucket, Key: key, Body: body, ContentLength: body.byteLength, ContentType: contentType, CacheControl: cacheControl,
           IfNoneMatch: '*',
-        }));
+        }), this.timeout());
         return true;
       } catch (e) {
         if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412) return true;
@@ -83,6 +83,11 @@ export class S3Store {
         await new Promise((r) => setTimeout(r, delay));
       }
     }
+  }
+
+  /** One attempt's time limit: a hung S3 connection must not hold a request (a read) or the drain (a write). */
+  private timeout() {
+    return this.config.s3TimeoutMs > 0 ? { abortSignal: AbortSignal.timeout(this.config.s3TimeoutMs) } : {};
   }
 
   close() {
