@@ -14,7 +14,8 @@ export function installErrorHandlers(app: FastifyInstance) {
     if ((err as FastifyError).code === 'FST_ERR_HANDLER_TIMEOUT') err = overloaded(err.message);
     if (err instanceof HttpError) {
       for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-      if (err.status >= 500) req.log.warn({ status: err.status, detail: err.detail }, 'upstream or source failure');
+      // 503 is the server shedding load or draining (not a failure): one warn per refused request would add to the load
+      if (err.status >= 500 && err.status !== 503) req.log.warn({ status: err.status, detail: err.detail }, 'upstream or source failure');
       return reply.status(err.status).send({ detail: err.detail });
     }
     const fe = err as FastifyError;
