@@ -91,6 +91,19 @@ function poolGauges(registry: Registry, stats: () => WorkerPool['stats'] | undef
   gauge('worker_pool_running_tasks', 'Tasks running on a worker thread', (s) => s.running);
   gauge('worker_pool_threads', 'Worker threads', (s) => s.threads);
   gauge('worker_pool_utilization', 'Share of the pool capacity spent running tasks since it started (0..1)', (s) => s.utilization);
+  gauge('worker_pool_admitted_requests', 'Requests admitted to the worker pool and not yet answered', (s) => s.requests);
+  const total = (name: string, help: string, read: (s: WorkerPool['stats']) => number) =>
+    new Counter({
+      name, help, registers: [registry],
+      collect() {
+        const s = stats();
+        this.reset();
+        if (s) this.inc(read(s));
+      },
+    });
+  total('worker_pool_rejected_requests_total', 'Requests refused with 503 because MAX_WORKER_REQUESTS were in progress', (s) => s.rejected);
+  total('worker_pool_dropped_tasks_total', 'Waiting tasks removed because their request went away (client gone, deadline passed)', (s) => s.dropped);
+  total('worker_pool_timed_out_tasks_total', 'Tasks that waited or ran longer than WORKER_TASK_TIMEOUT_MS', (s) => s.timedOut);
 }
 
 function cacheStatsOf(s: MetricsSources): Record<string, CacheStats> {

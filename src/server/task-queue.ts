@@ -16,7 +16,7 @@ export interface TaskQueueStats {
   queued: number;
   /** Tasks on a thread. */
   running: number;
-  /** Tasks removed from the queue because their request went away. */
+  /** Tasks removed from the queue because their request went away (client gone, deadline passed). */
   dropped: number;
   /** Tasks that waited or ran longer than the task timeout. */
   timedOut: number;

@@ -78,7 +78,8 @@ async function halfSentRequest(port: number, path: string): Promise<{ socket: So
   };
 }
 
-describe('SIGTERM drain (a real server process)', () => {
+// a process start and a drain take seconds on a busy 2-core machine
+describe('SIGTERM drain (a real server process)', { timeout: 30_000 }, () => {
   it('finishes the requests in progress, refuses new work, fails /readyz and exits 0', async () => {
     const s = await startServer({ DRAIN_TIMEOUT_MS: '20000' });
     expect((await fetch(`${s.base}/readyz`)).status).toBe(200);
@@ -117,7 +118,7 @@ describe('SIGTERM drain (a real server process)', () => {
   });
 });
 
-describe('app.close (what the SIGTERM drain runs)', () => {
+describe('app.close (what the SIGTERM drain runs)', { timeout: 30_000 }, () => {
   it('writes every tile of a meta-tile rendered just before the close to S3', async () => {
     vi.stubEnv('AWS_ACCESS_KEY_ID', S3RVER_CREDENTIALS.accessKeyId);
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', S3RVER_CREDENTIALS.secretAccessKey);

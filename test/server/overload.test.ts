@@ -10,6 +10,7 @@ import { Admission } from '../../src/server/overload.js';
 import { FIXTURES, q, testApp } from '../helpers/app.js';
 import { until } from '../helpers/until.js';
 import { startHoldingRangeServer, type HoldingRangeServer } from '../helpers/held-reads.js';
+import { parsePrometheus, sampleValue } from '../helpers/prometheus.js';
 import { startS3 } from '../helpers/s3rver.js';
 
 /**
@@ -32,7 +33,8 @@ afterEach(async () => {
 const tile = () => `/cog/tiles/WebMercatorQuad/7/64/64.npy?${q({ url: `${server.url}/riotiler-cog_uint8_rgb_mask_4326.tif` })}`;
 const overloadApp = async (config: Parameters<typeof testApp>[0]) => (app = await testApp(config, [`${server.url}/`]));
 
-describe('admission: a bounded number of requests use the worker pool', () => {
+// each test starts an app (a worker pool): seconds on a busy 2-core machine
+describe('admission: a bounded number of requests use the worker pool', { timeout: 20_000 }, () => {
   it('answers 503 with Retry-After at once beyond MAX_WORKER_REQUESTS, before any upstream read', async () => {
     const a = await overloadApp({ maxWorkerRequests: 1 });
     server.hold();
@@ -48,6 +50,9 @@ describe('admission: a bounded number of requests use the worker pool', () => {
     expect(server.requests.length).toBe(reads); // it read nothing
     // routes without worker work still answer
     expect((await a.inject('/healthz')).statusCode).toBe(200);
+    const metrics = parsePrometheus((await a.inject('/metrics')).body);
+    expect(sampleValue(metrics, 'worker_pool_admitted_requests')).toBe(1);
+    expect(sampleValue(metrics, 'worker_pool_rejected_requests_total')).toBe(1);
 
     await server.release();
     expect((await first).statusCode).toBe(200);
@@ -81,7 +86,7 @@ describe('admission: a bounded number of requests use the worker pool', () => {
   });
 });
 
-describe('health', () => {
+describe('health', { timeout: 20_000 }, () => {
   it('answers /healthz (alive) and /readyz (ready: pool up, not draining)', async () => {
     const a = await overloadApp({});
     const health = await a.inject('/healthz');
@@ -92,7 +97,7 @@ describe('health', () => {
   });
 });
 
-describe('admission of tile-cache renders', () => {
+describe('admission of tile-cache renders', { timeout: 20_000 }, () => {
   it('refuses a render with 503 before its GetMap when the pool is full; a hit needs no place', async () => {
     const s3 = await startS3({ buckets: ['tiles'] });
     const getMaps: string[] = [];
