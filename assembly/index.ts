@@ -14,6 +14,7 @@ export { lzw_decode } from './lzw';
 export { predictor_horizontal, predictor_float } from './predictor';
 export { delatin_mesh } from './delatin';
 export { decode_elevation } from './elevation';
+export { png_unfilter, png_unfilter_first_pixels } from './png';
 export { qm_encode } from './quantized-mesh';
 export { libm_sin, libm_cos, libm_atan, libm_exp } from './libm';
 export { martini_mesh } from './martini';

@@ -1,4 +1,5 @@
-// Glue of the elevation kernel (assembly/elevation.ts): RGB(A) elevation tiles -> Float32 heights.
+// Glue of the elevation kernels (assembly/elevation.ts, assembly/png.ts): RGB(A) elevation tiles, or the
+// inflated scanlines of their PNGs, -> Float32 heights.
 // Browser-safe. Same rules as kernels.ts: reset, alloc, copy in, run, copy out.
 import type { Kernels } from './kernels.js';
 
@@ -19,6 +20,49 @@ type DecodeFn = (src: number, pixels: number, channels: number, encoding: number
 export function decodeElevation(
   k: Kernels, rgba: Uint8Array, width: number, height: number, channels: 3 | 4, encoding: ElevationEncoding,
 ): Float32Array {
+  const { enc, pixels } = checkElevationArgs(width, height, channels, encoding);
+  if (rgba.length < pixels * channels) {
+    throw new RangeError(`decodeElevation: ${rgba.length} bytes, need ${pixels * channels} for ${width}x${height}x${channels}`);
+  }
+  const x = k.exports;
+  x.reset();
+  const src = alloc(k, pixels * channels);
+  new Uint8Array(x.memory.buffer, src, pixels * channels).set(rgba.subarray(0, pixels * channels));
+  return heightsAt(k, src, pixels, channels, enc);
+}
+
+/** Which scanlines of a PNG to unfilter: all of them, or only the first pixel of each (a first column). */
+export type ScanlinePart = 'all' | 'first-pixels';
+
+/**
+ * Undoes the PNG row filters (None, Sub, Up, Average, Paeth) of `rows` inflated scanlines of an
+ * 8-bit non-interlaced image (each a filter-type byte + stride bytes, pixels of `bpp` bytes):
+ * rows x stride bytes, or rows x bpp with 'first-pixels'. A filter type above 4 is a corrupt image
+ * (Error). See assembly/png.ts.
+ */
+export function unfilterScanlines(k: Kernels, scanlines: Uint8Array, stride: number, rows: number, bpp: number, part: ScanlinePart = 'all'): Uint8Array {
+  const x = k.exports;
+  x.reset();
+  const out = unfilterIn(k, scanlines, stride, rows, bpp, part);
+  const bytes = rows * (part === 'all' ? stride : bpp);
+  return new Uint8Array(x.memory.buffer.slice(out, out + bytes));
+}
+
+/**
+ * Heights from the inflated scanlines of an 8-bit RGB or RGBA elevation PNG, unfiltered and decoded
+ * in one pass through the module: rows x width heights, or with 'first-pixels' the first height of
+ * each row (a tile's first column).
+ */
+export function decodeElevationScanlines(
+  k: Kernels, scanlines: Uint8Array, width: number, rows: number, channels: 3 | 4, encoding: ElevationEncoding, part: ScanlinePart = 'all',
+): Float32Array {
+  const { enc } = checkElevationArgs(width, rows, channels, encoding);
+  k.exports.reset();
+  const pixels = part === 'all' ? width * rows : rows;
+  return heightsAt(k, unfilterIn(k, scanlines, width * channels, rows, channels, part), pixels, channels, enc);
+}
+
+function checkElevationArgs(width: number, height: number, channels: number, encoding: ElevationEncoding): { enc: number; pixels: number } {
   const enc = ENCODING[encoding];
   if (enc === undefined) throw new TypeError(`decodeElevation: unknown encoding ${String(encoding)}`);
   if (channels !== 3 && channels !== 4) throw new RangeError(`decodeElevation: channels must be 3 or 4, got ${String(channels)}`);
@@ -27,19 +71,40 @@ export function decodeElevation(
   }
   const pixels = width * height;
   if (pixels > 0x1fffffff) throw new RangeError(`decodeElevation: ${pixels} pixels is too many`);
-  if (rgba.length < pixels * channels) {
-    throw new RangeError(`decodeElevation: ${rgba.length} bytes, need ${pixels * channels} for ${width}x${height}x${channels}`);
-  }
+  return { enc, pixels };
+}
+
+/** Runs decode_elevation on `pixels` pixels already in module memory at `src`; copies the heights out. */
+function heightsAt(k: Kernels, src: number, pixels: number, channels: number, enc: number): Float32Array {
   const x = k.exports;
   const fn = x['decode_elevation'] as DecodeFn | undefined;
   if (typeof fn !== 'function') throw new TypeError('kernels module lacks decode_elevation: stale build?');
-  x.reset();
-  const src = alloc(k, pixels * channels);
-  new Uint8Array(x.memory.buffer, src, pixels * channels).set(rgba.subarray(0, pixels * channels));
   const out = alloc(k, pixels * 4);
   const rc = fn(src, pixels, channels, enc, out);
   if (rc !== 0) throw new RangeError(`decodeElevation: bad arguments (error ${rc})`);
   return new Float32Array(x.memory.buffer.slice(out, out + pixels * 4));
+}
+
+type UnfilterFn = (src: number, stride: number, rows: number, bpp: number, out: number) => number;
+
+/** Copies the scanlines in and unfilters them (after a reset); returns the address of the pixels. */
+function unfilterIn(k: Kernels, scanlines: Uint8Array, stride: number, rows: number, bpp: number, part: ScanlinePart): number {
+  if (![stride, rows, bpp].every((v) => Number.isInteger(v) && v >= 0) || bpp < 1 || bpp > 8 || (part === 'first-pixels' && bpp > stride)) {
+    throw new RangeError(`unfilterScanlines: bad geometry: stride ${stride}, rows ${rows}, ${bpp} bytes a pixel`);
+  }
+  const inBytes = rows * (stride + 1);
+  if (inBytes > 0x7fffffff) throw new RangeError(`unfilterScanlines: ${inBytes} bytes is too many`);
+  if (scanlines.length < inBytes) throw new RangeError(`unfilterScanlines: ${scanlines.length} bytes, need ${inBytes} for ${rows} rows of ${stride}`);
+  const x = k.exports;
+  const fn = x[part === 'all' ? 'png_unfilter' : 'png_unfilter_first_pixels'] as UnfilterFn | undefined;
+  if (typeof fn !== 'function') throw new TypeError('kernels module lacks png_unfilter: stale build?');
+  const src = alloc(k, inBytes);
+  new Uint8Array(x.memory.buffer, src, inBytes).set(scanlines.subarray(0, inBytes));
+  const out = alloc(k, rows * (part === 'all' ? stride : bpp) + 4); // + 4: the Paeth pixel steps store 4 bytes
+  const rc = fn(src, stride, rows, bpp, out);
+  if (rc === -2) throw new Error('a scanline has an unknown filter type (corrupt image data)');
+  if (rc !== 0) throw new RangeError(`unfilterScanlines: bad arguments (error ${rc})`);
+  return out;
 }
 
 function alloc(k: Kernels, bytes: number): number {
