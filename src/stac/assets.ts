@@ -3,7 +3,8 @@ import { LRUCache } from 'lru-cache';
 import type { ServerConfig } from '../config.js';
 import { badGateway, notFound } from '../server/errors.js';
 import { redactUrl } from '../sources/redact.js';
-import { raceAbort, requestJson } from './http-json.js';
+import { raceAbort } from '../server/in-flight.js';
+import { requestJson } from './http-json.js';
 import type { StacItem } from './types.js';
 
 /**

@@ -7,7 +7,8 @@ import { redactUrl } from '../sources/redact.js';
 import { parseSourceUrl } from '../sources/source-url.js';
 import { isValidTile, tileBoundsLonLat, type TileIndex } from '../tiling/web-mercator.js';
 import { bboxGeometry, checkGeometry, geometryBbox, itemIntersects, tilePolygon } from './geometry.js';
-import { raceAbort, requestJson } from './http-json.js';
+import { raceAbort } from '../server/in-flight.js';
+import { requestJson } from './http-json.js';
 import type { Geometry, Polygon, StacItem, StacItemCollection, StacLink } from './types.js';
 
 /**
