@@ -44,19 +44,27 @@ export function mosaicHeights(tiles: Array<Float32Array | undefined>, s: number,
   return out;
 }
 
-/** The first column of each of s tiles stacked north to south (undefined when none is there). */
-export function firstColumns(tiles: Array<Float32Array | undefined>, m: number): Float32Array | undefined {
-  if (tiles.every((t) => !t)) return undefined;
-  const out = new Float32Array(tiles.length * m).fill(NaN);
-  tiles.forEach((t, i) => { if (t) for (let r = 0; r < m; r++) out[i * m + r] = t[r * m]; });
-  return out;
+/**
+ * What a mesh needs of an elevation tile: all of it (the tile itself), its first column (the tile
+ * to the east) or its first row (the tiles to the south and south-east: the corner is its first height).
+ */
+export type ElevationPart = 'full' | 'column' | 'row';
+
+/** The first column or row of an m x m tile (the tile itself for 'full'). */
+export function tileEdge(heights: Float32Array, m: number, part: ElevationPart): Float32Array {
+  if (part === 'full') return heights;
+  if (part === 'row') return heights.slice(0, m);
+  return Float32Array.from({ length: m }, (_, r) => heights[r * m]!);
 }
 
-/** The first row of each of s tiles side by side west to east (undefined when none is there). */
-export function firstRows(tiles: Array<Float32Array | undefined>, m: number): Float32Array | undefined {
-  if (tiles.every((t) => !t)) return undefined;
-  const out = new Float32Array(tiles.length * m).fill(NaN);
-  tiles.forEach((t, i) => { if (t) out.set(t.subarray(0, m), i * m); });
+/**
+ * The edges (m heights each) of s tiles end to end: first columns north to south, or first rows
+ * west to east. NaN where a tile is missing; undefined when all are.
+ */
+export function joinEdges(edges: Array<Float32Array | undefined>, m: number): Float32Array | undefined {
+  if (edges.every((e) => !e)) return undefined;
+  const out = new Float32Array(edges.length * m).fill(NaN);
+  edges.forEach((e, i) => { if (e) out.set(e.subarray(0, m), i * m); });
   return out;
 }
 
@@ -65,6 +73,7 @@ export function firstRows(tiles: Array<Float32Array | undefined>, m: number): Fl
  * every valid point at once), since neither mesher handles holes. All-NaN grids become 0.
  */
 export function fillHoles(grid: Float32Array, width: number, height: number): void {
+  if (!hasNaN(grid)) return; // the usual case: no queue to allocate
   const queue = new Int32Array(width * height);
   let head = 0, tail = 0;
   for (let i = 0; i < grid.length; i++) if (!Number.isNaN(grid[i])) queue[tail++] = i;
@@ -81,4 +90,9 @@ export function fillHoles(grid: Float32Array, width: number, height: number): vo
     if (y > 0) visit(i - width);
     if (y < height - 1) visit(i + width);
   }
+}
+
+function hasNaN(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i] !== values[i]) return true;
+  return false;
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { Piscina } from 'piscina';
 import { COMPILED_JS, KERNELS_WASM } from '../paths.js';
+import type { ElevationResult, ElevationTask } from '../mesh/elevation-task.js';
 import type { MeshResult, MeshTask } from '../mesh/mesh-task.js';
 import type { BlendResult, BlendTask } from '../mosaic/blend-task.js';
 import type { RenderTask, RenderResult } from '../tiling/render-raster.js';
@@ -28,6 +29,8 @@ export interface WorkerPoolStats extends TaskQueueStats {
 export interface WorkerPool {
   render(task: RenderTask, signal?: AbortSignal): Promise<RenderResult>;
   mesh(task: MeshTask, signal?: AbortSignal): Promise<MeshResult>;
+  /** Decodes (parts of) elevation PNGs; the PNGs' memory moves to the worker. */
+  elevation(task: ElevationTask): Promise<ElevationResult>;
   blend(task: BlendTask, signal?: AbortSignal): Promise<BlendResult>;
   /** Cuts a tile-cache meta-tile image into its tiles; it waits for a thread as long as it takes. */
   cut(task: CutTask): Promise<CutResult>;
@@ -70,6 +73,9 @@ export async function createWorkerPool(threads: number, options: WorkerPoolOptio
     // compressed blocks are fresh buffers read for this task alone: move them instead of copying
     render: (task, signal) => run<RenderResult>(task, { signal }, task.blocks.flatMap((b) => (b.compressed ? [b.compressed.buffer as ArrayBuffer] : []))),
     mesh: (task, signal) => run<MeshResult>(task, { signal }),
+    // shared by the requests that need it (no one request's signal); a source read is a fresh copy
+    // for its caller (RangeReader): move it unless it is a view into more
+    elevation: (task) => run<ElevationResult>(task, {}, task.tiles.flatMap((t) => (ownsBuffer(t.png) ? [t.png.buffer as ArrayBuffer] : []))),
     blend: (task, signal) => run<BlendResult>(task, { signal }),
     cut: (task) => run<CutResult>(task, { noWaitLimit: true }),
     admit: () => admission.enter(),
@@ -84,7 +90,11 @@ export async function createWorkerPool(threads: number, options: WorkerPoolOptio
   };
 }
 
-type PoolTask = RenderTask | MeshTask | BlendTask | CutTask;
+type PoolTask = RenderTask | MeshTask | ElevationTask | BlendTask | CutTask;
+
+function ownsBuffer(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
+}
 
 /** Runs one task on a thread; `stop` (the task timeout only) terminates the thread. */
 async function runOnThread<T>(piscina: Piscina, task: PoolTask, stop: AbortSignal, transferList?: ArrayBuffer[]): Promise<T> {

@@ -1,6 +1,7 @@
 import { workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { instantiateKernels, type Kernels } from '../kernels/kernels.js';
+import { runElevationTask, type ElevationTask } from '../mesh/elevation-task.js';
 import { runMeshTask, type MeshTask } from '../mesh/mesh-task.js';
 import { runBlendTask, type BlendTask } from '../mosaic/blend-task.js';
 import { HttpError } from '../server/errors.js';
@@ -15,7 +16,7 @@ import { runCutTask, type CutTask } from '../cache/cut-task.js';
  */
 const kernels: Promise<Kernels> = instantiateKernels((workerData as { kernels: WebAssembly.Module }).kernels);
 
-export default async function run(task: RenderTask | MeshTask | BlendTask | CutTask): Promise<unknown> {
+export default async function run(task: RenderTask | MeshTask | ElevationTask | BlendTask | CutTask): Promise<unknown> {
   const k = await kernels;
   try {
     switch (task.kind) {
@@ -28,9 +29,11 @@ export default async function run(task: RenderTask | MeshTask | BlendTask | CutT
         return transfer(result, result.rendered);
       }
       case 'mesh': {
-        const result = await runMeshTask(k, task);
+        const result = runMeshTask(k, task);
         return transfer(result, result);
       }
+      case 'elevation':
+        return await runElevationTask(k, task);
       case 'cache-cut':
         return await runCutTask(task);
       default:

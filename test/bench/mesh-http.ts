@@ -26,7 +26,9 @@ import type { AddressInfo } from 'node:net';
 import { Agent } from 'node:http';
 import { loadConfig } from '../../src/config.js';
 import { loadKernels } from '../../src/kernels/load-node.js';
-import { runMeshTask, type MeshTask } from '../../src/mesh/mesh-task.js';
+import type { ElevationPart } from '../../src/mesh/elevation-grid.js';
+import { runElevationTask } from '../../src/mesh/elevation-task.js';
+import { runMeshTask, type MeshResult } from '../../src/mesh/mesh-task.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { buildApp } from '../../src/server/app.js';
 import { openSource } from '../../src/sources/open-source.js';
@@ -62,7 +64,7 @@ export interface MeshReplayRow {
   tiles: number;
   /** Wall ms per tile of the 4 PNG reads (concurrent, as the server does them) over loopback. */
   fetchMs: number;
-  /** ms per tile of runMeshTask (the worker's code) on those PNGs. */
+  /** ms per tile of the workers' tasks on those PNGs (runElevationTask, runMeshTask). */
   taskMs: number;
   /** Garbage collection pauses during the reads and the task, ms per tile. */
   gcMs: number;
@@ -73,7 +75,7 @@ export interface MeshReplayRow {
 export interface MeshHttpResult {
   rows: MeshHttpRow[];
   replay: MeshReplayRow[];
-  /** Each scenario's first tile over HTTP is byte-identical to runMeshTask in-process. */
+  /** Each scenario's first tile over HTTP is byte-identical to the workers' tasks run in-process. */
   identical: Record<string, boolean>;
 }
 
@@ -230,27 +232,30 @@ export async function benchMeshHttp(budget: { coldMs: number; meshOnlyMs: number
   try {
     // each scenario's first tile over HTTP = the worker's function in-process on the same PNGs
     const config = loadConfig(base);
-    const pngTask = async (s: Scenario, i: number, j: number): Promise<{ task: MeshTask; fetchMs: number }> => {
+    /** The 4 PNGs of tile (i, j) as the server reads them, and the workers' tasks on them (as a cold server: caches off). */
+    const pngTask = async (s: Scenario, i: number, j: number): Promise<{ run: () => Promise<MeshResult>; fetchMs: number }> => {
       const m = s.mosaic;
       const t0 = performance.now();
       const read = async (x: number, y: number) => (await openSource(`${url}/${m.z}/${m.x0 + x}/${m.y0 + y}.png`, config)).read({ offset: 0, length: 8 * 1024 * 1024 });
-      const [c, e, so, se] = await Promise.all([read(i, j), read(i + 1, j), read(i, j + 1), read(i + 1, j + 1)]);
+      const pngs = await Promise.all([read(i, j), read(i + 1, j), read(i, j + 1), read(i + 1, j + 1)]);
       const fetchMs = performance.now() - t0;
-      const input = (png: Uint8Array, key: string) => ({ key, png });
-      return {
-        fetchMs,
-        task: {
-          kind: 'mesh', tile: { z: m.z, x: m.x0 + i, y: m.y0 + j }, size: 256, encoding: 'terrarium', maxError: Number(s.maxError), quantizer: s.quantizer ?? 'martini',
+      const parts: ElevationPart[] = ['full', 'column', 'row', 'row'];
+      const run = async () => {
+        const { heights } = await runElevationTask(kernels, { kind: 'elevation', encoding: 'terrarium', size: 256, tiles: pngs.map((png, k) => ({ key: 'bench', png, part: parts[k]! })) });
+        const h = heights.map((b) => new Float32Array(b));
+        return runMeshTask(kernels, {
+          kind: 'mesh', tile: { z: m.z, x: m.x0 + i, y: m.y0 + j }, size: 256, maxError: Number(s.maxError), quantizer: s.quantizer ?? 'martini',
           orientation: 'kepler', extensions: { octNormals: false, metadata: false },
-          tiles: { scale: 1, childSize: 256, center: [input(c, 'c')], east: [input(e, 'e')], south: [input(so, 's')], southEast: input(se, 'se') },
-        },
+          tiles: { scale: 1, childSize: 256, center: [h[0]], edges: { eastColumn: h[1], southRow: h[2], corner: h[3]![0] } },
+        });
       };
+      return { fetchMs, run };
     };
 
     await withApp({ meshCacheBytes: 0, elevationCacheBytes: 0 }, async (server) => {
       for (const s of scenarios) {
         const r = await get(`${server}${tilePath(s, 0, 0)}&_=check`, agent);
-        const expected = (await runMeshTask(kernels, (await pngTask(s, 0, 0)).task)).body;
+        const expected = (await (await pngTask(s, 0, 0)).run()).body;
         identical[s.id] = r.status === 200 && firstByteDifference(new Uint8Array(r.body.buffer, r.body.byteOffset, r.body.length), expected) < 0;
         await prime(server, block(s, BLOCK).slice(0, 16)); // checks and warms the JIT
         if (s.modes.includes('cold')) await row(s, 'cold', 8, server, { paths: block(s, BLOCK), durationMs: budget.coldMs });
@@ -262,9 +267,9 @@ export async function benchMeshHttp(budget: { coldMs: number; meshOnlyMs: number
         let gc = gcMeter();
         for (let k = 0; k < n + 2; k++) {
           if (k === 2) (await gc(), (gc = gcMeter()));
-          const { task, fetchMs: f } = await pngTask(s, k % BLOCK, 3);
+          const { run, fetchMs: f } = await pngTask(s, k % BLOCK, 3);
           const t0 = performance.now();
-          await runMeshTask(kernels, task);
+          await run();
           if (k >= 2) (fetchMs += f), (taskMs += performance.now() - t0); // the first two warm up
         }
         const gcMs = await gc();

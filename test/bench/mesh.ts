@@ -6,7 +6,9 @@
 // - @mapbox/martini 0.2.0 createTile + getMesh vs meshMartini 'compat' (must be the same arrays) and
 //   'exact' (what /mesh serves: true error bound and seamless edges, so a different, denser mesh);
 // - delatin 0.2.0 new Delatin + run vs meshDelatin 'compat' (the same arrays) and 'seamless' (served);
-// - elevation: fast-png decode (both sides) and the Terrarium formula in JS vs decodeElevation;
+// - elevation: fast-png decode (both sides) and the Terrarium formula in JS vs decodeElevation; the
+//   whole PNG as /mesh decodes it (zlib + WASM unfilter and decode, decodeElevationPng): all of it, a
+//   neighbour's first column, first row;
 // - quantized-mesh-1.0: the TypeScript reference encoder (test/kernels/reference, a plain spec
 //   transcription, not tuned) and a plain JS encoder written for speed (js-quantized-mesh.ts) vs
 //   the WASM encoder (all three write the same bytes).
@@ -25,8 +27,9 @@ import { meshDelatin } from '../../src/kernels/mesh-delatin.js';
 import { meshMartini, type Mesh } from '../../src/kernels/mesh-martini.js';
 import { encodeQuantizedMesh, webMercatorTileFrame, type QuantizedMeshInput } from '../../src/kernels/quantized-mesh.js';
 import { kernelLibm } from '../../src/kernels/libm.js';
-import { decodePngPixels } from '../../src/mesh/decode-png.js';
-import { buildGrid, fillHoles, firstColumns, firstRows, mosaicHeights } from '../../src/mesh/elevation-grid.js';
+import { decodeElevationPng } from '../../src/mesh/decode-png.js';
+import { buildGrid, fillHoles, type ElevationPart } from '../../src/mesh/elevation-grid.js';
+import { runElevationTask } from '../../src/mesh/elevation-task.js';
 import { runMeshTask, type MeshQuantizer, type MeshTask } from '../../src/mesh/mesh-task.js';
 import type { TileIndex } from '../../src/tiling/web-mercator.js';
 import { decodeElevationReference } from '../kernels/reference/elevation.js';
@@ -163,7 +166,7 @@ function kernelRows(k: Kernels, g: MeshGrid, maxError: number, budgetMs: number,
 }
 
 /** fast-png decode, then the Terrarium formula in JS vs decodeElevation, on a real AWS tile and a fuji tile. */
-function elevationRows(k: Kernels, pngs: Array<[string, Uint8Array]>, budgetMs: number): MeshKernelRow[] {
+async function elevationRows(k: Kernels, pngs: Array<[string, Uint8Array]>, budgetMs: number): Promise<MeshKernelRow[]> {
   const rows: MeshKernelRow[] = [];
   for (const [label, png] of pngs) {
     const img = decode(png);
@@ -175,13 +178,21 @@ function elevationRows(k: Kernels, pngs: Array<[string, Uint8Array]>, budgetMs: 
     const both = () => decodeElevationReference(decode(png).data as Uint8Array, 256, 256, channels, 'terrarium');
     const bothW = () => decodeElevation(k, decode(png).data as Uint8Array, 256, 256, channels, 'terrarium');
     const idat = pngIdat(png);
-    const [tpng, tz, tf, tw, tb, tbw] = timeBest([() => decode(png), () => inflateSync(idat), formula, wasm, both, bothW], budgetMs);
+    // an 8-bit RGB PNG takes the synchronous path of decodeElevationPng: the work is done when it returns
+    const served = (part: ElevationPart) => () => decodeElevationPng(k, png, 'bench', part, 'terrarium', 256);
+    const [tpng, tz, tf, tw, tb, tbw, tfull, tcol, trow] = timeBest(
+      [() => decode(png), () => inflateSync(idat), formula, wasm, both, bothW, served('full'), served('column'), served('row')], budgetMs);
     const same = { identical: at < 0, ...(at >= 0 && { mismatch: `byte ${at}` }) };
+    const fullAt = firstByteDifference(await served('full')(), formula());
+    const sameServed = { identical: fullAt < 0, ...(fullAt >= 0 && { mismatch: `byte ${fullAt}` }) };
     rows.push(
       { kernel: 'elevation', input: label, js: 'fast-png decode (used by both)', jsMs: tpng!, wasm: '-', wasmMs: NaN, speedup: NaN, jsSize: png.length },
       { kernel: 'elevation', input: label, js: 'for scale: node:zlib inflateSync of the IDAT alone', jsMs: tz!, wasm: '-', wasmMs: NaN, speedup: NaN, jsSize: idat.length },
       { kernel: 'elevation', input: label, js: 'Terrarium formula in JS', jsMs: tf!, wasm: 'decodeElevation', wasmMs: tw!, speedup: tf! / tw!, ...same },
       { kernel: 'elevation', input: label, js: 'fast-png + JS formula', jsMs: tb!, wasm: 'fast-png + decodeElevation', wasmMs: tbw!, speedup: tb! / tbw!, ...same },
+      { kernel: 'elevation', input: label, js: 'fast-png + JS formula', jsMs: tb!, wasm: "as /mesh: zlib + WASM unfilter + decode ('full')", wasmMs: tfull!, speedup: tb! / tfull!, ...sameServed },
+      { kernel: 'elevation', input: label, js: '-', jsMs: NaN, wasm: "as /mesh, an east neighbour's first column", wasmMs: tcol!, speedup: NaN },
+      { kernel: 'elevation', input: label, js: '-', jsMs: NaN, wasm: "as /mesh, a south neighbour's first row", wasmMs: trow!, speedup: NaN },
     );
   }
   return rows;
@@ -270,13 +281,14 @@ async function pipelineRows(k: Kernels, t: PipelineTile, budgetMs: number, log: 
     lap('encode');
     return body;
   };
-  // as runMeshTask does it (src/mesh/mesh-task.ts), stage by stage
+  // as the server does it (src/mesh/decode-png.ts, mesh-task.ts), stage by stage; a neighbour's PNG is
+  // decoded only as far as its edge (first column of the east one, first row of the south ones)
+  const PARTS: ElevationPart[] = ['full', 'column', 'row', 'row'];
   const ours = (pngs: number, mesher: 'compat' | 'exact' | 'delatin') => async (lap: Lap) => {
-    const decoded = await Promise.all(t.pngs.slice(0, pngs).map((png) => decodePngPixels(png, 'bench')));
-    lap('png');
-    const h = decoded.map((p) => decodeElevation(k, p.data, p.width, p.height, p.channels, 'terrarium'));
+    const h = await Promise.all(t.pngs.slice(0, pngs).map((png, i) => decodeElevationPng(k, png, 'bench', PARTS[i]!, 'terrarium', N)));
+    lap('png'); // inflate, unfilter and elevation in one (decodeElevationPng)
     lap('elevation');
-    const grid = buildGrid(mosaicHeights([h[0]], 1, N), N, pngs === 4 ? { eastColumn: firstColumns([h[1]], N), southRow: firstRows([h[2]], N), corner: h[3]![0] } : {});
+    const grid = buildGrid(h[0]!, N, pngs === 4 ? { eastColumn: h[1], southRow: h[2], corner: h[3]![0] } : {});
     fillHoles(grid, G, G);
     lap('grid');
     const m = mesher === 'delatin' ? meshDelatin(k, grid, G, G, t.maxError, 'seamless') : meshMartini(k, grid, G, t.maxError, mesher);
@@ -286,43 +298,32 @@ async function pipelineRows(k: Kernels, t: PipelineTile, budgetMs: number, log: 
     lap('encode');
     return body;
   };
-  const task = async (quantizer: MeshQuantizer, cached: boolean): Promise<MeshTask> => {
-    const keys = ['c', 'e', 's', 'se'];
-    const inputs = await Promise.all(t.pngs.map(async (png, i) => {
-      if (!cached) return { key: keys[i]!, png };
-      const p = await decodePngPixels(png, 'bench');
-      const h = decodeElevation(k, p.data, p.width, p.height, p.channels, 'terrarium');
-      const shared = new SharedArrayBuffer(h.byteLength);
-      new Float32Array(shared).set(h);
-      return { key: keys[i]!, decoded: shared };
-    }));
-    return {
-      kind: 'mesh', tile: t.tile, size: N, encoding: 'terrarium', maxError: t.maxError, quantizer, orientation: 'kepler', extensions: { octNormals: false, metadata: false },
-      tiles: { scale: 1, childSize: N, center: [inputs[0]!], east: [inputs[1]], south: [inputs[2]], southEast: inputs[3] },
-    };
+  /** The worker tasks of one cold request: the elevation decodes, then the mesh (cached: the heights given). */
+  const heightsOf = async () => {
+    const { heights } = await runElevationTask(k, { kind: 'elevation', encoding: 'terrarium', size: N, tiles: t.pngs.map((png, i) => ({ key: 'bench', png, part: PARTS[i]! })) });
+    return heights.map((h) => new Float32Array(h));
   };
-  const whole = (tk: MeshTask) => async () => {
-    const r = await runMeshTask(k, tk);
+  const task = (heights: Float32Array[]): MeshTask => ({
+    kind: 'mesh', tile: t.tile, size: N, maxError: t.maxError, quantizer: 'martini', orientation: 'kepler', extensions: { octNormals: false, metadata: false },
+    tiles: { scale: 1, childSize: N, center: [heights[0]!], edges: { eastColumn: heights[1], southRow: heights[2], corner: heights[3]![0] } },
+  });
+  const cachedTask = task(await heightsOf());
+  const wholeStages = (cached: boolean) => async (lap: Lap) => {
+    const r = runMeshTask(k, cached ? cachedTask : task(await heightsOf()));
     vertices = r.vertices;
-    return r.body;
-  };
-  // tasks built once: the cached one holds the four tiles' heights, as the front's elevation cache would
-  const tasks = { png: await task('martini', false), cached: await task('martini', true) };
-  const wholeStages = (tk: MeshTask) => async (lap: Lap) => {
-    const body = await whole(tk)();
     lap('encode'); // one call: stages not separable
-    return body;
+    return r.body;
   };
   // mirrored neighbours repeat the tile's own edges: the 4-PNG grid is the backfilled one
   const mirrored = t.label === 'grand canyon';
   const plans: Array<{ key: string; id: string; name: string; pngs: number; fn: (lap: Lap) => Uint8Array | Promise<Uint8Array>; sameAs?: string; whole?: boolean }> = [
     { key: 'plain JS', id: 'plain JS', name: 'plain JS: fast-png + JS formula + @mapbox/martini + plain JS encoder (backfilled grid)', pngs: 1, fn: js('js') },
     { key: 'plain JS ref', id: 'plain JS, TS reference encoder', name: 'the same with the TS reference encoder (untuned)', pngs: 1, fn: js('reference'), sameAs: 'plain JS' },
-    { key: 'compat', id: 'ours, same output', name: "ours, same output: sharp PNG decode + decodeElevation + meshMartini 'compat' + WASM encoder", pngs: 1, fn: ours(1, 'compat'), sameAs: 'plain JS' },
+    { key: 'compat', id: 'ours, same output', name: "ours, same output: zlib + WASM PNG unfilter and elevation + meshMartini 'compat' + WASM encoder", pngs: 1, fn: ours(1, 'compat'), sameAs: 'plain JS' },
     { key: '1 PNG', id: 'served, 1 PNG', name: "ours as served, 1 PNG (no neighbours): meshMartini 'exact'", pngs: 1, fn: ours(1, 'exact') },
     { key: '4 PNGs', id: 'served, 4 PNGs', name: "ours as served, 4 PNGs (tile + E, S, SE neighbours): meshMartini 'exact'", pngs: 4, fn: ours(4, 'exact'), ...(mirrored && { sameAs: '1 PNG' }) },
-    { key: 'task', id: 'runMeshTask, 4 PNGs', name: 'runMeshTask (the worker), 4 PNGs', pngs: 4, fn: wholeStages(tasks.png), sameAs: '4 PNGs', whole: true },
-    { key: 'task cached', id: 'runMeshTask, elevation cached', name: 'runMeshTask (the worker), elevation cached', pngs: 0, fn: wholeStages(tasks.cached), sameAs: '4 PNGs', whole: true },
+    { key: 'task', id: 'worker tasks, 4 PNGs', name: 'runElevationTask + runMeshTask (the workers), 4 PNGs', pngs: 4, fn: wholeStages(false), sameAs: '4 PNGs', whole: true },
+    { key: 'task cached', id: 'runMeshTask, elevation cached', name: 'runMeshTask (the worker), elevation cached', pngs: 0, fn: wholeStages(true), sameAs: '4 PNGs', whole: true },
     { key: 'delatin', id: 'served, 4 PNGs, delatin', name: "ours as served, 4 PNGs, Delatin 'seamless' (mesh_quantizer=delatin)", pngs: 4, fn: ours(4, 'delatin') },
   ];
   const rows: PipelineRow[] = [];
@@ -357,7 +358,7 @@ export async function benchMesh(budgetMs: number, log: (s: string) => void): Pro
   log('  building the Terrarium mosaics (sharp-encoded PNGs)');
   const [gm, fm]: Mosaic[] = [await gcMosaic(2), await fujiMosaic(2)];
   log('  elevation decode');
-  kernels.push(...elevationRows(k, [
+  kernels.push(...await elevationRows(k, [
     ['grand canyon PNG 11/385/803 (AWS, 149 KB)', new Uint8Array(readFileSync(join(TERRAIN_DIR, GC_FILE)))],
     ['fuji PNG 12/3630/1612 (sharp z6, 102 KB)', fm.png(0, 0)],
   ], budgetMs));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildGrid, fillHoles, firstColumns, firstRows, mosaicHeights } from '../../src/mesh/elevation-grid.js';
+import { buildGrid, fillHoles, joinEdges, mosaicHeights, tileEdge } from '../../src/mesh/elevation-grid.js';
 
 const tile = (n: number, f: (x: number, y: number) => number) => Float32Array.from({ length: n * n }, (_, i) => f(i % n, Math.floor(i / n)));
 
@@ -7,7 +7,7 @@ describe('buildGrid', () => {
   it('takes the east column, south row and corner from the neighbours', () => {
     const n = 4;
     const g = buildGrid(tile(n, (x, y) => x + 10 * y), n, {
-      eastColumn: firstColumns([tile(n, (x, y) => 100 + x + 10 * y)], n), southRow: firstRows([tile(n, (x, y) => 200 + x + 10 * y)], n), corner: 999,
+      eastColumn: tileEdge(tile(n, (x, y) => 100 + x + 10 * y), n, 'column'), southRow: tileEdge(tile(n, (x, y) => 200 + x + 10 * y), n, 'row'), corner: 999,
     });
     expect(Array.from(g.subarray(0, 5))).toEqual([0, 1, 2, 3, 100]);
     expect(g[3 * 5 + 4]).toBe(130);
@@ -30,9 +30,12 @@ describe('mosaics of child tiles (@2x)', () => {
     expect(Array.from(mosaic.subarray(0, 4))).toEqual([0, 1, 100, 101]);
     expect(Number.isNaN(mosaic[8])).toBe(true);
     expect(mosaic[15]).toBe(311);
-    expect(Array.from(firstColumns([t(0), undefined], m)!)).toEqual([0, 10, NaN, NaN]);
-    expect(Array.from(firstRows([t(0), t(100)], m)!)).toEqual([0, 1, 100, 101]);
-    expect(firstRows([undefined, undefined], m)).toBeUndefined();
+    expect(Array.from(tileEdge(t(100), m, 'column'))).toEqual([100, 110]);
+    expect(Array.from(tileEdge(t(100), m, 'row'))).toEqual([100, 101]);
+    expect(tileEdge(t(100), m, 'full')).toEqual(t(100));
+    expect(Array.from(joinEdges([tileEdge(t(0), m, 'column'), undefined], m)!)).toEqual([0, 10, NaN, NaN]);
+    expect(Array.from(joinEdges([tileEdge(t(0), m, 'row'), tileEdge(t(100), m, 'row')], m)!)).toEqual([0, 1, 100, 101]);
+    expect(joinEdges([undefined, undefined], m)).toBeUndefined();
   });
 });
 

@@ -2,7 +2,7 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildGrid, firstColumns, firstRows, mosaicHeights } from '../../src/mesh/elevation-grid.js';
+import { buildGrid, mosaicHeights, tileEdge } from '../../src/mesh/elevation-grid.js';
 import { tileBoundsLonLat } from '../../src/tiling/web-mercator.js';
 import { fixture, q, scratchDir, testApp } from '../helpers/app.js';
 import { startRangeServer, type RangeServer } from '../helpers/http-range-server.js';
@@ -22,8 +22,9 @@ let app: FastifyInstance;
 
 const heightsOf = (x: number, y: number) => tiles.find((t) => t.x === x && t.y === y)?.heights;
 /** The 257 grid of a tile as the server builds it: the tile plus its neighbours' first row/column. */
+const edgeOf = (x: number, y: number, part: 'column' | 'row') => { const h = heightsOf(x, y); return h && tileEdge(h, 256, part); };
 const gridOf = (x: number, y: number) => buildGrid(heightsOf(x, y)!, 256, {
-  eastColumn: firstColumns([heightsOf(x + 1, y)], 256), southRow: firstRows([heightsOf(x, y + 1)], 256), corner: heightsOf(x + 1, y + 1)?.[0],
+  eastColumn: edgeOf(x + 1, y, 'column'), southRow: edgeOf(x, y + 1, 'row'), corner: heightsOf(x + 1, y + 1)?.[0],
 });
 const boundsOf = (x: number, y: number) => tileBoundsLonLat({ z, x, y }) as Bounds;
 
