@@ -136,3 +136,16 @@ export function firstByteDifference(a: ArrayBufferView, b: ArrayBufferView): num
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
   return -1;
 }
+
+/** A deterministic pseudo-random generator (xorshift32): numbers in [0, 1). */
+export function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 32;
+  };
+}

@@ -9,6 +9,7 @@ import { loadKernels } from '../../src/kernels/load-node.js';
 import { DEMO_DATA_DIR, KERNELS_WASM } from '../../src/paths.js';
 import { LzwError, lzwDecodeReference, lzwEncodeReference } from './reference/lzw.js';
 import { geotiffDecode, tiffBlocks, type TiffBlock } from './tiff-blocks.js';
+import { rng } from './fixtures.js';
 
 let kernels: Kernels;
 let lzwBlocks: TiffBlock[];
@@ -20,19 +21,6 @@ beforeAll(async () => {
     lzwBlocks.push(...blocks.filter((b) => b.layout.compression === 5));
   }
 });
-
-/** A deterministic pseudo-random generator (xorshift32). */
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
 
 /** Hand-packed codes (MSB-first) at the given widths. */
 function pack(codes: Array<[code: number, width: number]>): Uint8Array {

@@ -9,7 +9,7 @@ import { decodeElevation, decodeElevationScanlines, unfilterScanlines } from '..
 import type { Kernels } from '../../src/kernels/kernels.js';
 import { loadKernels } from '../../src/kernels/load-node.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { firstByteDifference } from './fixtures.js';
+import { firstByteDifference, rng } from './fixtures.js';
 import { unfilterReference } from './reference/png.js';
 
 let kernels: Kernels;
@@ -17,17 +17,6 @@ beforeAll(async () => {
   kernels = await loadKernels();
 });
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
 const random = rng(7);
 
 /** Random scanlines whose filter types are `types` in turn (filtered bytes are random too: any byte is valid). */

@@ -7,23 +7,13 @@ import type { Kernels, PredictorParams } from '../../src/kernels/kernels.js';
 import { loadKernels } from '../../src/kernels/load-node.js';
 import { lzwEncodeReference } from './reference/lzw.js';
 import { floatingPointEncode, floatingPointReference, horizontalEncode, horizontalReference } from './reference/predictor.js';
+import { rng } from './fixtures.js';
 
 let kernels: Kernels;
 beforeAll(async () => {
   kernels = await loadKernels();
 });
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
 const random = rng(5);
 const randomBytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(random() * 256));
 
