@@ -2,13 +2,15 @@
 // are written to a temp dir and served by tile-server.ts in its own process (the server's
 // `terrariumUrlTemplate`, loopback allowed); the load client (mesh-load.ts) runs in another process.
 // Modes, each honestly what it says:
-// - cold: meshCacheBytes 0 and elevationCacheBytes 0; every request fetches and decodes its tile's
-//   PNG and its E, S and SE neighbours' (4 PNGs) and meshes: the worst case. Cycles the 16 x 16 block
-//   (URLs unique; there is no cache to defeat, and 256 tiles in turn never repeat within the 8 in flight).
+// - cold: meshCacheBytes 0 and elevationCacheBytes 0; every request fetches its tile's PNG and its E,
+//   S and SE neighbours' (4 PNGs), decodes its own tile whole and only the edges of the others (the
+//   E first column, the S and SE first rows), and meshes: the worst case. Cycles the 16 x 16 block
+//   (URLs unique; there is no cache to defeat, and 256 tiles in turn never repeat within the 8 in
+//   flight; requests in flight at the same time share the decodes they have in common).
 // - sweep: default caches, a fresh server, each tile of the top-left 12 x 12 block (--quick: 8 x 8)
-//   requested once in row order: a client opening a new area. Each PNG is fetched and decoded about
-//   once and serves up to 4 meshes (requests in flight at the same time may fetch and decode the
-//   same neighbour twice: the elevation cache fills only when a task finishes).
+//   requested once in row order: a client opening a new area. An E neighbour is decoded whole and
+//   cached (it is the next tile), so each PNG is decoded whole about once; decodes in flight are
+//   shared between the requests that need them.
 // - mesh only: meshCacheBytes 0, default elevation cache already holding the heights of an 8 x 8
 //   block: fetch and PNG decode are gone, every request meshes and encodes.
 // - warm: default caches, the 8 x 8 block requested once first. The mesh cache key ignores unknown

@@ -26,8 +26,9 @@ export const meshKernelTable = (rows: MeshKernelRow[]) =>
 
 export const meshPipelineTable = (rows: MeshBenchResult['pipelines']) =>
   table(
-    '(mesh) One 256 px Terrarium tile in-process on one thread, ms per tile by stage (png = PNG decode with fast-png, elevation = RGB -> metres,\n' +
-      '    grid = 257 grid with backfill or neighbour edges). "plain JS" is the baseline; runMeshTask rows are one call (not split)',
+    '(mesh) One 256 px Terrarium tile in-process on one thread, ms per tile by stage (png = PNG decode: fast-png for plain JS, ours zlib + WASM\n' +
+      '    unfilter with the elevation in the same call (elevation 0), neighbours decoded only as far as their edge; elevation = RGB -> metres,\n' +
+      '    grid = 257 grid with backfill or neighbour edges). "plain JS" is the baseline; the worker-task rows are one call (not split)',
     ['pipeline', 'tile', 'max err', 'PNGs', ...PIPELINE_STAGES, 'total ms', 'vs plain JS', 'vertices', 'bytes', 'same bytes as'],
     rows.map((r) => [
       r.pipeline, r.tile, r.maxError, r.pngs, ...PIPELINE_STAGES.map((s) => r.stages[s]), r.totalMs, `${f(r.speedupVsJs, 2)}x`, r.vertices, r.bytes,
@@ -39,7 +40,8 @@ export const meshPipelineTable = (rows: MeshBenchResult['pipelines']) =>
 export function meshHttpTables(h: MeshHttpResult): string {
   const main = table(
     '(mesh-http) /mesh/tiles over HTTP on 127.0.0.1, Terrarium PNGs from a local tile server process (see mesh-http.ts for the modes:\n' +
-      '    cold = mesh + elevation caches off, 4 PNGs fetched + decoded per tile; sweep = default caches, fresh server, each tile once;\n' +
+      '    cold = mesh + elevation caches off, 4 PNGs fetched per tile: the tile decoded whole, the E neighbour\'s first column, the S and SE first rows;\n' +
+      '    sweep = default caches, fresh server, each tile once (E neighbours decoded whole and cached; requests in flight share decodes);\n' +
       '    mesh only = elevation cached, mesh cache off; warm = default caches, repeated tiles = mesh cache hits).\n' +
       '    wall ms/tile = 1000 / req/s with every core; CPU ms/tile: server main thread | worker pool threads | other server threads (V8 GC helpers, libuv)\n' +
       '    | tile server process | load client process;\n    main GC = ms/tile of GC pauses on the server main thread; PNG reads/tile < 4 when cold: concurrent requests share in-flight reads)',
@@ -51,14 +53,15 @@ export function meshHttpTables(h: MeshHttpResult): string {
     [0, 0, 0, 0, 1, 2, 1, 1, 0, 1, 2, 2, 2, 2, 2, 2, 2, 2],
   );
   const replay = table(
-    '(mesh-http) A cold request replayed on one thread: the 4 PNG reads over loopback (openSource, as the server reads them), then runMeshTask (the worker);\n' +
+    '(mesh-http) A cold request replayed on one thread: the 4 PNG reads over loopback (openSource, as the server reads them), then the workers\' tasks\n' +
+      '    (runElevationTask: the tile whole, the neighbours\' edges; runMeshTask);\n' +
       '    HTTP c=1 = mean latency of cold requests one at a time (the rest is Fastify, the worker round trip and the client)',
     ['scenario', 'tiles', 'fetch ms', 'worker task ms', 'sum', 'of which GC', 'HTTP c=1 ms'],
     h.replay.map((r) => [r.scenario, r.tiles, r.fetchMs, r.taskMs, r.fetchMs + r.taskMs, r.gcMs, r.httpC1Ms ?? NaN]),
     [0, 0, 2, 2, 2, 2, 2],
   );
   const same = Object.entries(h.identical).map(([id, ok]) => `${id}: ${ok ? 'identical' : 'DIFFERENT'}`).join(', ');
-  return `${main}\n${replay}\n  first tile of each scenario over HTTP vs runMeshTask in-process on the same PNGs: ${same}`;
+  return `${main}\n${replay}\n  first tile of each scenario over HTTP vs the workers' tasks in-process on the same PNGs: ${same}`;
 }
 
 /** The issue's goals against the measurements. */
