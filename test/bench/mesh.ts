@@ -30,7 +30,7 @@ import { kernelLibm } from '../../src/kernels/libm.js';
 import { decodeElevationPng } from '../../src/mesh/decode-png.js';
 import { buildGrid, fillHoles, type ElevationPart } from '../../src/mesh/elevation-grid.js';
 import { runElevationTask } from '../../src/mesh/elevation-task.js';
-import { runMeshTask, type MeshQuantizer, type MeshTask } from '../../src/mesh/mesh-task.js';
+import { runMeshTask, type MeshTask } from '../../src/mesh/mesh-task.js';
 import type { TileIndex } from '../../src/tiling/web-mercator.js';
 import { decodeElevationReference } from '../kernels/reference/elevation.js';
 import { encodeQuantizedMeshReference } from '../kernels/reference/quantized-mesh.js';
@@ -245,8 +245,8 @@ interface PipelineTile {
  * One tile through: the plain JS pipeline (fast-png, JS formula into the backfilled 257 grid,
  * @mapbox/martini, the plain JS encoder of js-quantized-mesh.ts; and again with the untuned TS
  * reference encoder); ours with the same output (compat Martini, same bytes); ours as
- * served, on one PNG (missing neighbours) and on the four PNGs the server reads; the worker's own
- * function (runMeshTask), with PNGs and with the elevation cached; Delatin as served.
+ * served, on one PNG (missing neighbours) and on the four PNGs the server reads; the workers' own
+ * functions (runElevationTask + runMeshTask), with PNGs and with the elevation cached; Delatin as served.
  */
 async function pipelineRows(k: Kernels, t: PipelineTile, budgetMs: number, log: (s: string) => void): Promise<PipelineRow[]> {
   const G = 257, N = 256;
