@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { DEMO_DATA_DIR } from './paths.js';
 import { loadTileCacheConfig, type TileCacheConfig } from './cache/config.js';
+import { privateNetworkList } from './sources/private-address.js';
 
 /** AWS's public Terrarium tiles (Mapzen terrain tiles): what kepler.gl's `/mesh?url=terrarium` means. */
 export const DEFAULT_TERRARIUM_TEMPLATE = 'https://s3.amazonaws.com/elevation-tiles-prod/terrarium/{z}/{x}/{y}.png';
@@ -13,8 +14,10 @@ export interface ServerConfig {
   port: number;
   /** URL or path prefixes the `url` parameter may name. Anything else is 403. */
   sourceAllowlist: string[];
-  /** Allow http(s) sources that resolve to private, loopback or link-local addresses. */
+  /** Allow http(s) sources that resolve to private, loopback or link-local addresses (all of them). */
   allowPrivateAddresses: boolean;
+  /** Private addresses and networks (`10.0.3.7`, `10.0.3.0/24`, `fd00::/8`) sources may reach when not all are allowed. */
+  allowedPrivateNetworks: string[];
   /** Byte limit of the decoded-block cache; 0 disables it (the benchmark's cold mode). */
   blockCacheBytes: number;
   /** Byte limit of the cache of raw header bytes and parsed COG headers. */
@@ -77,6 +80,12 @@ const int = (v: string | undefined, fallback: number) => {
 };
 const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const bool = (v: string | undefined) => v === '1' || v === 'true' || v === 'yes';
+/** A list of addresses/networks, checked now so that a typo fails at startup, not on every request. */
+const privateNetworks = (v: string | undefined) => {
+  const entries = list(v).filter((s) => !/^(0|false|no)$/i.test(s));
+  privateNetworkList(entries);
+  return entries;
+};
 
 /** Builds the configuration from the environment, with overrides (tests and library users pass these). */
 export function loadConfig(overrides: Partial<ServerConfig> = {}, env = process.env): ServerConfig {
@@ -86,7 +95,9 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env = process.
     host: env.HOST ?? '127.0.0.1',
     port: int(env.PORT, 8000),
     sourceAllowlist: allowlist.length > 0 ? allowlist : [DEMO_DATA_DIR, 'https://', 's3://'],
+    // ALLOW_PRIVATE_ADDRESSES: 1/true/yes for every address, or a list of addresses and networks
     allowPrivateAddresses: bool(env.ALLOW_PRIVATE_ADDRESSES),
+    allowedPrivateNetworks: bool(env.ALLOW_PRIVATE_ADDRESSES) ? [] : privateNetworks(env.ALLOW_PRIVATE_ADDRESSES),
     blockCacheBytes: int(env.BLOCK_CACHE_BYTES, 256 * 1024 * 1024),
     headerCacheBytes: int(env.HEADER_CACHE_BYTES, 32 * 1024 * 1024),
     tileCacheControl: env.TILE_CACHE_CONTROL ?? 'public, max-age=3600',

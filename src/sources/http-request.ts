@@ -2,7 +2,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { HttpError, badGateway, forbidden } from '../server/errors.js';
 import { isUrlAllowed } from './allowlist.js';
-import { assertPublicHost, publicOnlyLookup } from './private-address.js';
+import { assertPublicHost, publicOnlyLookup, type AddressRule } from './private-address.js';
 import { redactUrl } from './redact.js';
 
 export const MAX_REDIRECTS = 3;
@@ -14,15 +14,14 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true }),
 };
 
-export interface UpstreamRequest {
+export interface UpstreamRequest extends AddressRule {
   method: 'GET' | 'HEAD' | 'POST';
   headers: Record<string, string>;
   /** Request body (POST). A 307/308 redirect sends it again; 301/302/303 turn a POST into a GET without it, as fetch does. */
   body?: string;
   signal: AbortSignal;
-  /** Redirect targets must be in it too. */
+  /** Redirect targets must be in it too (and pass the address rule). */
   allowlist: string[];
-  allowPrivateAddresses: boolean;
 }
 
 /**
@@ -61,11 +60,12 @@ async function checkRedirect(from: URL, location: string, request: UpstreamReque
     throw forbidden(`source not allowed: ${what} is not in SOURCE_ALLOWLIST`);
   }
   // Catches IP literals, which the connect-time lookup never sees; names are checked again there.
-  if (!request.allowPrivateAddresses) await assertPublicHost(to.hostname, what);
+  await assertPublicHost(to.hostname, what, request);
   return to;
 }
 
-function send(url: URL, { method, headers, body, signal, allowPrivateAddresses }: UpstreamRequest): Promise<IncomingMessage> {
+function send(url: URL, upstream: UpstreamRequest): Promise<IncomingMessage> {
+  const { method, headers, body, signal } = upstream;
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const request = client.request(url, {
@@ -73,7 +73,7 @@ function send(url: URL, { method, headers, body, signal, allowPrivateAddresses }
       headers: { 'user-agent': 'kepler-raster-server', 'accept-encoding': 'identity', ...headers },
       signal,
       agent: agents[url.protocol as keyof typeof agents],
-      lookup: allowPrivateAddresses ? undefined : publicOnlyLookup,
+      lookup: publicOnlyLookup(upstream),
     });
     request.once('response', resolve);
     // `on`, not `once`: keep listening after the response too; an 'error' nobody hears (say, from a

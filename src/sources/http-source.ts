@@ -8,7 +8,7 @@ import { redactUrl } from './redact.js';
 import { countUpstreamError } from './upstream-errors.js';
 import { withUpstreamTimeout } from './upstream-timeout.js';
 
-export type HttpSourceConfig = Pick<ServerConfig, 'sourceAllowlist' | 'allowPrivateAddresses' | 'upstreamTimeoutMs'>;
+export type HttpSourceConfig = Pick<ServerConfig, 'sourceAllowlist' | 'allowPrivateAddresses' | 'upstreamTimeoutMs'> & { allowedPrivateNetworks?: string[] };
 
 /** An http(s) resource read with Range requests; servers that ignore Range still work. */
 export class HttpSource extends RangedSource {
@@ -100,6 +100,7 @@ export class HttpSource extends RangedSource {
       signal,
       allowlist: this.config.sourceAllowlist,
       allowPrivateAddresses: this.config.allowPrivateAddresses,
+      allowedPrivateNetworks: this.config.allowedPrivateNetworks,
     });
   }
 

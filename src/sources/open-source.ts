@@ -20,7 +20,7 @@ const caches = new WeakMap<ServerConfig, LRUCache<string, ByteSource>>();
 /**
  * The byte source a `url` parameter names. A malformed url or unsupported form is a 400; then,
  * before any upstream I/O, a url outside SOURCE_ALLOWLIST is a 403 and so is an http(s) host
- * resolving to a private address (unless allowPrivateAddresses). The same url returns the same
+ * resolving to a private address ALLOW_PRIVATE_ADDRESSES does not allow. The same url returns the same
  * instance while cached, so concurrent requests share its in-flight reads and header chunk.
  */
 export async function openSource(url: string, config: ServerConfig): Promise<ByteSource> {
@@ -29,9 +29,9 @@ export async function openSource(url: string, config: ServerConfig): Promise<Byt
   let cache = caches.get(config);
   if (!cache) caches.set(config, (cache = new LRUCache({ max: MAX_CACHED_SOURCES })));
   // Checked once per new source; every later connection is re-checked by publicOnlyLookup.
-  if (location.kind === 'http' && !config.allowPrivateAddresses && !cache.has(id)) {
+  if (location.kind === 'http' && !cache.has(id)) {
     // a private address is a 403 (not counted); a name that does not resolve is the upstream's 502
-    await assertPublicHost(location.url.hostname, redactUrl(url)).catch((error: unknown) => {
+    await assertPublicHost(location.url.hostname, redactUrl(url), config).catch((error: unknown) => {
       throw countUpstreamError('http', error);
     });
   }

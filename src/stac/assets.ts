@@ -19,7 +19,7 @@ import type { StacItem } from './types.js';
  * Whether the href may be read is not decided here: openSource applies SOURCE_ALLOWLIST to it.
  */
 
-export type AssetConfig = Pick<ServerConfig, 'pcSasApi' | 'allowPrivateAddresses' | 'upstreamTimeoutMs'>;
+export type AssetConfig = Pick<ServerConfig, 'pcSasApi' | 'allowPrivateAddresses' | 'allowedPrivateNetworks' | 'upstreamTimeoutMs'>;
 
 const BLOB_HOST = /\.blob\.core\.windows\.net$/i;
 /** A token is renewed this long before it expires (planetary_computer renews under 60 s too). */

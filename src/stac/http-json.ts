@@ -14,7 +14,7 @@ export const MAX_JSON_BYTES = 64 * 1024 * 1024;
 /** How much of an upstream error message is passed on. */
 const MAX_MESSAGE_CHARS = 300;
 
-export type JsonRequestConfig = Pick<ServerConfig, 'allowPrivateAddresses' | 'upstreamTimeoutMs'>;
+export type JsonRequestConfig = Pick<ServerConfig, 'allowPrivateAddresses' | 'upstreamTimeoutMs'> & { allowedPrivateNetworks?: string[] };
 
 export interface JsonRequest {
   method: 'GET' | 'POST';
@@ -46,7 +46,7 @@ export function requestJson(url: URL, request: JsonRequest, config: JsonRequestC
   const where = redactUrl(url.href);
   return withUpstreamTimeout(config.upstreamTimeoutMs, where, request.signal, async (signal) => {
     // The connect-time lookup never sees IP literals: check them (and names, early) here.
-    if (!config.allowPrivateAddresses) await assertPublicHost(url.hostname, where);
+    await assertPublicHost(url.hostname, where, config);
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
     const headers: Record<string, string> = {
       accept: 'application/geo+json, application/json;q=0.9, */*;q=0.1',
@@ -64,6 +64,7 @@ export function requestJson(url: URL, request: JsonRequest, config: JsonRequestC
       signal,
       allowlist: request.allowlist,
       allowPrivateAddresses: config.allowPrivateAddresses,
+      allowedPrivateNetworks: config.allowedPrivateNetworks,
     });
     let text: string;
     try {

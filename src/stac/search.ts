@@ -41,7 +41,7 @@ import type { Geometry, Polygon, StacItem, StacItemCollection, StacLink } from '
 
 export type StacSearchConfig = Pick<
   ServerConfig,
-  'sourceAllowlist' | 'allowPrivateAddresses' | 'upstreamTimeoutMs' | 'stacCacheTtlSeconds' | 'stacCacheBytes' | 'stacParentZoomDelta'
+  'sourceAllowlist' | 'allowPrivateAddresses' | 'allowedPrivateNetworks' | 'upstreamTimeoutMs' | 'stacCacheTtlSeconds' | 'stacCacheBytes' | 'stacParentZoomDelta'
 >;
 
 export interface SearchOptions {

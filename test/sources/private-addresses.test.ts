@@ -25,7 +25,7 @@ describe('private address rules', () => {
   it('the connect-time lookup refuses a name that resolves to loopback, in both callback forms', async () => {
     for (const all of [false, true]) {
       const error = await new Promise<unknown>((resolve) =>
-        publicOnlyLookup('localhost', { all } as never, (e: unknown) => resolve(e)),
+        publicOnlyLookup({ allowPrivateAddresses: false })!('localhost', { all } as never, (e: unknown) => resolve(e)),
       );
       expect(error).toMatchObject({ status: 403, detail: expect.stringContaining('private address') });
     }
