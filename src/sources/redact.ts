@@ -7,3 +7,24 @@ export function redactUrl(url: string): string {
     rest.startsWith('?') ? '?<redacted>' : '',
   );
 }
+
+/** Credentials a free text (an upstream's error message, a stack) might echo: URL userinfo and query strings, key=value secrets, Authorization values. */
+export function redactText(text: string): string {
+  return text
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+(?:<redacted>)?/gi, (url) => redactUrl(url)) // idempotent: a redacted url stays as it is
+    .replace(/\b(sig|signature|x-amz-[a-z-]*|token|access_token|api[_-]?key|key|password|secret|credential)=[^&\s"',;]+/gi, '$1=<redacted>')
+    .replace(/\b(bearer|basic)\s+[a-z0-9._~+/=-]{8,}/gi, '$1 <redacted>');
+}
+
+/**
+ * A request url (`/cog/tiles/1/2/3?url=https%3A%2F%2Fuser%3Apw%40host%2Fa.tif%3Fsig%3D...`) for a log
+ * line: each query value is decoded and redacted, so the source urls clients send stay readable
+ * without the credentials they carry.
+ */
+export function redactRequestUrl(requestUrl: string): string {
+  const at = requestUrl.indexOf('?');
+  if (at < 0) return requestUrl;
+  const query = new URLSearchParams(requestUrl.slice(at + 1));
+  const kept = [...query].map(([name, value]) => `${encodeURIComponent(name)}=${redactText(value)}`);
+  return `${requestUrl.slice(0, at)}?${kept.join('&')}`;
+}

@@ -5,7 +5,7 @@ import type { ServerConfig } from '../config.js';
 import { HttpError, badGateway } from '../server/errors.js';
 import { requestFollowingRedirects } from '../sources/http-request.js';
 import { assertPublicHost } from '../sources/private-address.js';
-import { redactUrl } from '../sources/redact.js';
+import { redactText, redactUrl } from '../sources/redact.js';
 import { countUpstreamError } from '../sources/upstream-errors.js';
 import { withUpstreamTimeout } from '../sources/upstream-timeout.js';
 
@@ -104,14 +104,6 @@ async function readText(response: IncomingMessage): Promise<string> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Credentials an error text might echo: URL userinfo and query strings, and key=value secrets. */
-export function redactText(text: string): string {
-  return text
-    .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (url) => redactUrl(url))
-    .replace(/\b(sig|signature|x-amz-[a-z-]*|token|access_token|api[_-]?key|key|password|secret|credential)=[^&\s"',;]+/gi, '$1=<redacted>')
-    .replace(/\b(bearer|basic)\s+[a-z0-9._~+/=-]{8,}/gi, '$1 <redacted>');
 }
 
 /**
