@@ -1,8 +1,10 @@
+import { bandsToRead } from '../cog/bands.js';
 import type { CogReader } from '../cog/cog-reader.js';
 import type { ServerConfig } from '../config.js';
 import type { BlendInput, PixelSelection } from '../kernels/blend.js';
 import { typedArrayFor, type Resampling, type SampleType, type TypedArray } from '../kernels/types.js';
-import { HttpError } from '../server/errors.js';
+import { HttpError, badRequest } from '../server/errors.js';
+import { MAX_BANDS, MAX_OUTPUT_SAMPLES } from '../server/request-limits.js';
 import type { WorkerPool } from '../server/worker-pool.js';
 import { assetHref, itemAssets } from '../stac/assets.js';
 import { tilePolygon } from '../stac/geometry.js';
@@ -52,6 +54,7 @@ export class MosaicReader {
     const tiles: Array<BlendInput & { dtype: SampleType; bands: number }> = [];
     const filled = req.method === 'first' ? new Uint8Array(req.size * req.size) : undefined;
     let unfilled = filled ? filled.length : Infinity;
+    let held = 0; // samples of the item tiles kept for the blend
     const concurrency = Math.max(1, this.config.mosaicConcurrency);
     for (let i = 0; i < items.length && unfilled > 0; i += concurrency) {
       const chunk = items.slice(i, i + concurrency);
@@ -61,6 +64,10 @@ export class MosaicReader {
         report.push(...assets);
         if (!t) continue;
         tiles.push(t);
+        held += t.data.length;
+        if (held > MAX_OUTPUT_SAMPLES) {
+          throw badRequest(`mosaic too large: the items under this tile hold more than ${MAX_OUTPUT_SAMPLES} samples (lower max_items, the scale or the bands)`);
+        }
         if (filled) for (let p = 0; p < filled.length; p++) if (t.mask[p] !== 0 && filled[p] === 0) { filled[p] = 1; unfilled--; }
       }
     }
@@ -87,7 +94,9 @@ export class MosaicReader {
       parts.push(part);
       assets.push(`${item.id}/${name}`);
     }
-    return { tile: stackAssets(parts, req.size * req.size), assets };
+    const tile = stackAssets(parts, req.size * req.size);
+    if (tile.bands > MAX_BANDS) throw badRequest(`too many bands: the assets of ${item.id} give ${tile.bands}, at most ${MAX_BANDS} (use bidx or fewer assets)`);
+    return { tile, assets };
   }
 
   private async readAsset(item: StacItem, name: string, req: MosaicRequest) {
@@ -96,7 +105,7 @@ export class MosaicReader {
     if (!intersectsDataset(header, tileBoundsMercator(req.tile))) return undefined;
     const plan = planTile(header, req.tile, req.size, req.resampling);
     if (!plan) return undefined;
-    const bands = req.bands ?? Array.from({ length: header.samples }, (_, i) => i).filter((i) => i !== header.alphaSample);
+    const bands = bandsToRead(header, req.bands, `asset ${name} of ${item.id}`);
     const bad = bands.find((b) => b >= header.samples);
     if (bad !== undefined) throw new HttpError(400, `invalid bidx ${bad + 1}: asset ${name} of ${item.id} has ${header.samples} band(s)`);
     const result = await this.cogs.render(header, plan, { bands, resampling: req.resampling, nodata: req.nodata, output: 'values', signal: req.signal });

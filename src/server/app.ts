@@ -8,6 +8,7 @@ import { installAbortSignals } from './abort-signal.js';
 import { installErrorHandlers } from './error-handler.js';
 import { installMetrics } from './metrics.js';
 import { installRequestIds, requestLogOptions } from './request-log.js';
+import { installRequestLimits, requestLimitOptions } from './request-limits.js';
 import { createWorkerPool } from './worker-pool.js';
 import { admitPoolRoutes } from './overload.js';
 import { installDrain } from './drain.js';
@@ -36,9 +37,7 @@ export function buildApp(options: BuildOptions = {}): FastifyInstance {
   const config = loadConfig(options.config);
   const app = Fastify({
     ...requestLogOptions(options.logger),
-    // numpy-style and kepler-style queries repeat keys (bidx=1&bidx=2): keep them as arrays
-    routerOptions: { maxParamLength: 500 },
-    bodyLimit: 1024 * 1024,
+    ...requestLimitOptions,
     // the request deadline: 503 through the error handler, and req.abortSignal fires (abort-signal.ts)
     handlerTimeout: config.requestTimeoutMs,
     // while closing, requests get our JSON 503 (drain.ts) rather than Fastify's own
@@ -47,6 +46,7 @@ export function buildApp(options: BuildOptions = {}): FastifyInstance {
   installRequestIds(app);
   const metrics = installMetrics(app, config);
   installErrorHandlers(app);
+  installRequestLimits(app);
   installAbortSignals(app);
   const drain = installDrain(app);
   app.register(cors, { origin: '*', methods: ['GET', 'HEAD', 'OPTIONS'] });

@@ -5,6 +5,7 @@ import { OUTPUT_FORMATS, type OutputFormat, type OutputOptions } from '../tiling
 import { pickContentEncoding } from '../encoders/content-encoding.js';
 import { PIXEL_SELECTION_METHODS, type PixelSelection } from '../kernels/blend.js';
 import { badRequest, notFound } from './errors.js';
+import { MAX_BANDS } from './request-limits.js';
 import { isValidTile, TILE_MATRIX_SET_ID, type TileIndex } from '../tiling/web-mercator.js';
 
 /**
@@ -21,6 +22,7 @@ const last = (v: Raw): string | undefined => (Array.isArray(v) ? v[v.length - 1]
 export function parseBidx(v: Raw, bandCount: number): number[] | undefined {
   const parts = all(v).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   if (parts.length === 0) return undefined;
+  if (parts.length > MAX_BANDS) throw badRequest(`invalid bidx: ${parts.length} bands asked, at most ${MAX_BANDS}`);
   return parts.map((p) => {
     const n = Number(p);
     if (!Number.isInteger(n) || n < 1 || n > bandCount) {
@@ -128,7 +130,9 @@ export function parseOutputOptions(q: Record<string, Raw>, format: string | unde
 export function parseAssets(v: Raw): string[] {
   const names = all(v).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   if (names.length === 0) throw badRequest('missing required parameter assets (e.g. assets=B04,B03,B02)');
-  return [...new Set(names)];
+  const unique = [...new Set(names)];
+  if (unique.length > MAX_BANDS) throw badRequest(`invalid assets: ${unique.length} asked, at most ${MAX_BANDS}`);
+  return unique;
 }
 
 /** rio-tiler's mosaic methods; `lastbandhight` is TiTiler's old spelling of `lastbandhigh`. */

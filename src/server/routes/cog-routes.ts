@@ -12,6 +12,8 @@ import {
 } from '../query-params.js';
 import { cogInfo, cogTileJson } from './cog-metadata.js';
 import { readPoint } from '../../cog/read-point.js';
+import { bandsToRead } from '../../cog/bands.js';
+import { checkOutputSize } from '../request-limits.js';
 import { layerQuerySchema, tileParamsSchema } from './schemas.js';
 
 /**
@@ -103,6 +105,7 @@ export function cogRoutes(app: FastifyInstance, opts: { reader: CogReader; confi
 
   async function send(reply: FastifyReply, header: CogHeader, plan: RasterPlan, layer: Layer, req: FastifyRequest) {
     const bands = bandsOf(header, layer.bidx);
+    checkOutputSize(plan.width, plan.height, bands.length);
     if (layer.output.colormap && bands.length !== 1) throw badRequest('colormap_name needs a single band (use bidx)');
     const result = await reader.render(header, plan, { bands, resampling: layer.resampling, nodata: layer.nodata, output: layer.output, signal: signalOf(req) });
     const r = result.rendered!;
@@ -115,9 +118,7 @@ export function cogRoutes(app: FastifyInstance, opts: { reader: CogReader; confi
 
 /** 0-based samples: from bidx, or every sample but alpha. */
 function bandsOf(header: CogHeader, bidx: Query[string]): number[] {
-  const chosen = parseBidx(bidx, header.samples);
-  if (chosen) return chosen.map((b) => b - 1);
-  return Array.from({ length: header.samples }, (_, i) => i).filter((i) => i !== header.alphaSample);
+  return bandsToRead(header, parseBidx(bidx, header.samples)?.map((b) => b - 1));
 }
 
 /** A plan that reads nothing and masks every pixel: a tile inside the bounds with no data. */

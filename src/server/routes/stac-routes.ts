@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CogReader } from '../../cog/cog-reader.js';
 import { readPoint } from '../../cog/read-point.js';
+import { bandsToRead } from '../../cog/bands.js';
 import type { ServerConfig } from '../../config.js';
 import type { MosaicReader } from '../../mosaic/mosaic-reader.js';
 import { assetHref, itemAssets } from '../../stac/assets.js';
@@ -77,7 +78,7 @@ export function stacRoutes(app: FastifyInstance, opts: { mosaic: MosaicReader; c
     for (const item of items) {
       for (const name of itemAssets(item, assets).found) {
         const header = await cogs.header(await assetHref(item, name, config, { signal: req.abortSignal }), req.abortSignal);
-        const bands = bidx ?? Array.from({ length: header.samples }, (_, i) => i).filter((i) => i !== header.alphaSample);
+        const bands = bandsToRead(header, bidx, `asset ${name} of ${item.id}`);
         const v = await readPoint(cogs, header, lon, lat, bands, parseNodata(q.nodata), req.abortSignal);
         if (v) values.push({ item: item.id, asset: name, values: v, band_names: bands.map((b) => `b${b + 1}`) });
       }
