@@ -9,6 +9,8 @@ export interface RangeServerOptions {
   noRange?: boolean;
   /** Sees every request first; return true when it has answered (fault injection, redirects, stalls). */
   onRequest?(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Loopback address to listen on (default 127.0.0.1; 127.0.0.2 is another host to the address rules). */
+  host?: string;
 }
 
 export interface RecordedRequest {
@@ -26,7 +28,7 @@ export interface RangeServer {
 }
 
 /**
- * A real static file server on 127.0.0.1 serving `root` with Range support (single ranges: 206 +
+ * A real static file server on loopback (127.0.0.1 unless `host`) serving `root` with Range support (single ranges: 206 +
  * Content-Range, 416 when unsatisfiable), HEAD and 404s.
  */
 export async function startRangeServer(root: string, opts: RangeServerOptions = {}): Promise<RangeServer> {
@@ -37,10 +39,11 @@ export async function startRangeServer(root: string, opts: RangeServerOptions = 
     if (opts.onRequest?.(req, res)) return;
     serveFile(root, path, req, res, opts.noRange ?? false).catch(() => res.destroy());
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((done) => server.listen(0, host, done));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     requests,
     close: () =>
       new Promise<void>((done, fail) => {

@@ -109,6 +109,8 @@ export interface StacApiOptions {
   nextLink?: (link: StacLink | undefined) => StacLink | undefined;
   /** gzip the answer when the request accepts it. */
   gzip?: boolean;
+  /** Loopback address to listen on (default 127.0.0.1). */
+  host?: string;
 }
 
 export interface RecordedStacRequest {
@@ -350,9 +352,10 @@ export async function startStacApi(items: StacItem[], options: StacApiOptions = 
     return { type: 'FeatureCollection', stac_version: '1.0.0', stac_extensions: [], ...counts, features, links };
   }
 
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((done) => server.listen(0, host, done));
   const { port } = server.address() as AddressInfo;
-  root = `http://127.0.0.1:${port}/v1`;
+  root = `http://${host}:${port}/v1`;
   api.root = root;
   api.url = `${root}/search`;
   api.close = () =>
