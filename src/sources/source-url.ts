@@ -27,12 +27,7 @@ export function parseSourceUrl(raw: string): SourceLocation {
   }
   switch (url.protocol) {
     case 'file:':
-      if (url.host !== '' && url.host !== 'localhost') throw bad('file:// URL names a remote host');
-      try {
-        return { kind: 'file', path: resolve(fileURLToPath(url)) };
-      } catch {
-        throw bad('invalid file:// URL');
-      }
+      return parseFileUrl(url, bad);
     case 'http:':
     case 'https:':
       if (url.hostname === '') throw bad('no host');
@@ -41,6 +36,19 @@ export function parseSourceUrl(raw: string): SourceLocation {
     default:
       throw bad(`scheme ${url.protocol} is not supported`);
   }
+}
+
+/** file:///path or file://localhost/path; `..` and `%2e%2e` segments are folded, `%2f` and `%00` refused. */
+function parseFileUrl(url: URL, bad: (why: string) => Error): SourceLocation {
+  if (url.host !== '' && url.host !== 'localhost') throw bad('file:// URL names a remote host');
+  let path: string;
+  try {
+    path = resolve(fileURLToPath(url));
+  } catch {
+    throw bad('invalid file:// URL');
+  }
+  if (path.includes('\0')) throw bad('NUL byte'); // %00 decodes to one
+  return { kind: 'file', path };
 }
 
 /**
