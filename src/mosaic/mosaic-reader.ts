@@ -54,7 +54,11 @@ export class MosaicReader {
     const tiles: Array<BlendInput & { dtype: SampleType; bands: number }> = [];
     const filled = req.method === 'first' ? new Uint8Array(req.size * req.size) : undefined;
     let unfilled = filled ? filled.length : Infinity;
-    let held = 0; // samples of the item tiles kept for the blend
+    const tooLarge = () => badRequest(`mosaic too large: the items under this tile would hold more than ${MAX_OUTPUT_SAMPLES} samples (lower max_items, the scale or the bands)`);
+    // Methods other than `first` keep every item's tile: refuse before reading what would be too much.
+    const expected = items.length * req.size * req.size * req.assets.length * (req.bands?.length ?? 1);
+    if (!filled && expected > MAX_OUTPUT_SAMPLES) throw tooLarge();
+    let held = 0; // samples of the item tiles kept for the blend, checked as they come (band counts are known then)
     const concurrency = Math.max(1, this.config.mosaicConcurrency);
     for (let i = 0; i < items.length && unfilled > 0; i += concurrency) {
       const chunk = items.slice(i, i + concurrency);
@@ -65,9 +69,7 @@ export class MosaicReader {
         if (!t) continue;
         tiles.push(t);
         held += t.data.length;
-        if (held > MAX_OUTPUT_SAMPLES) {
-          throw badRequest(`mosaic too large: the items under this tile hold more than ${MAX_OUTPUT_SAMPLES} samples (lower max_items, the scale or the bands)`);
-        }
+        if (held > MAX_OUTPUT_SAMPLES) throw tooLarge();
         if (filled) for (let p = 0; p < filled.length; p++) if (t.mask[p] !== 0 && filled[p] === 0) { filled[p] = 1; unfilled--; }
       }
     }
