@@ -1,0 +1,102 @@
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/index.js';
+import { redactRequestUrl, redactText } from '../../src/sources/redact.js';
+import { FIXTURES, q } from '../helpers/app.js';
+import { startRangeServer, type RangeServer } from '../helpers/http-range-server.js';
+import { startStacApi, type StacApi } from '../helpers/stac-api.js';
+
+/**
+ * No credential leaves in an error detail or a warning/error log line: URL userinfo, signed-URL
+ * query strings (S3 presigned X-Amz-*, Azure SAS `sig=`), tokens and Authorization values an
+ * upstream echoes. Every secret here is the word SECRET, so one search finds any leak.
+ */
+const SECRET = 'SECRET';
+const signedQuery = `sig=${SECRET}&X-Amz-Credential=AKIA${SECRET}&X-Amz-Signature=${SECRET}&X-Amz-Security-Token=${SECRET}`;
+
+let upstream: RangeServer;
+let api: StacApi;
+let app: FastifyInstance;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  upstream = await startRangeServer(FIXTURES, {
+    onRequest: (req, res) => {
+      // an upstream that echoes the request, credentials and all, in its error text
+      if (req.url!.startsWith('/fail')) {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`failed ${req.url} auth=${req.headers.authorization}`);
+      } else if (req.url!.startsWith('/to-outside')) {
+        res.writeHead(302, { location: `https://user:${SECRET}@elsewhere.example/a.tif?${signedQuery}` }).end();
+      } else return false;
+      return true;
+    },
+  });
+  api = await startStacApi([], { fail: { status: 500, body: { detail: `token expired for ${upstream.url}/x?${signedQuery}; Authorization: Bearer ${SECRET}${SECRET}; password=${SECRET}` } } });
+  const stream = new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) });
+  app = buildApp({
+    config: { sourceAllowlist: [FIXTURES + '/', 'http://'], workers: 1, allowPrivateAddresses: true },
+    logger: { level: 'info', stream },
+  });
+  await app.ready();
+});
+afterAll(async () => {
+  await app?.close();
+  await Promise.all([upstream?.close(), api?.close()]);
+});
+
+/** Asks, and checks the answer is a JSON error with this status and no secret in it. */
+async function errorDetail(path: string, status: number): Promise<string> {
+  const res = await app.inject(path);
+  expect(res.statusCode, res.body).toBe(status);
+  const detail = res.json().detail as string;
+  expect(detail).not.toContain(SECRET);
+  expect(detail).not.toMatch(/user:|AKIA/);
+  return detail;
+}
+
+describe('credentials never appear in error details', () => {
+  const withUser = (path: string) => upstream.url.replace('http://', `http://user:${SECRET}@`) + path;
+
+  it('an upstream 500 on a url with userinfo and a signed query', async () => {
+    const detail = await errorDetail(`/cog/info?${q({ url: withUser(`/fail/a.tif?${signedQuery}`) })}`, 502);
+    expect(detail).toBe(`upstream answered HTTP 500: ${upstream.url}/fail/a.tif?<redacted>`);
+  });
+
+  it('a missing object, a refused source and a refused redirect', async () => {
+    expect(await errorDetail(`/cog/info?${q({ url: withUser(`/missing.tif?${signedQuery}`) })}`, 404)).toMatch(/^not found: /);
+    expect(await errorDetail(`/cog/info?${q({ url: `https://user:${SECRET}@other.example/a.tif?${signedQuery}` })}`, 403)).toMatch(/not in SOURCE_ALLOWLIST/);
+    expect(await errorDetail(`/cog/info?${q({ url: `${upstream.url}/to-outside.tif?${signedQuery}` })}`, 403)).toMatch(/redirect from .* to https:\/\/elsewhere\.example\/a\.tif\?<redacted>/);
+    expect(await errorDetail(`/cog/info?${q({ url: `s3://bucket/a.tif?${signedQuery}` })}`, 400)).toMatch(/unsupported source url/);
+  });
+
+  it('a terrain template that fails', async () => {
+    await errorDetail(`/mesh/tiles/1/0/0.terrain?${q({ url: withUser(`/fail/{z}/{x}/{y}.png?${signedQuery}`) })}`, 502);
+  });
+
+  it('a STAC API error message that echoes urls, tokens and Authorization values', async () => {
+    const detail = await errorDetail(`/stac/mosaic/tiles/1/0/0.npy?${q({ url: `${api.url}?${signedQuery}`, assets: 'visual' })}`, 502);
+    expect(detail).toMatch(/^STAC API answered HTTP 500: token expired for http:\/\/127\.0\.0\.1:\d+\/x\?<redacted> Authorization: Bearer <redacted>; password=<redacted> \[.*\/v1\/search\?<redacted>\]$/);
+  });
+
+  it('and not in the warning and error log lines', () => {
+    const failures = logLines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((line) => line.level >= 40);
+    expect(failures.length).toBeGreaterThanOrEqual(3);
+    for (const line of failures) expect(JSON.stringify(line)).not.toContain(SECRET);
+  });
+});
+
+describe('redaction helpers', () => {
+  it('redactRequestUrl keeps a request url readable for a log line, without the secrets its source urls carry', () => {
+    const requestUrl = `/cog/tiles/1/2/3.png?${q({ url: `https://user:${SECRET}@host.example/a.tif?${signedQuery}`, bidx: '1,2' })}`;
+    expect(redactRequestUrl(requestUrl)).toBe('/cog/tiles/1/2/3.png?url=https://host.example/a.tif?<redacted>&bidx=1,2');
+    expect(redactRequestUrl('/healthz')).toBe('/healthz');
+  });
+
+  it('redactText is idempotent and leaves ordinary text alone', () => {
+    const once = redactText(`see https://h/a.tif?sig=${SECRET} and sig=${SECRET}, key=${SECRET}`);
+    expect(once).toBe('see https://h/a.tif?<redacted> and sig=<redacted>, key=<redacted>');
+    expect(redactText(once)).toBe(once);
+    expect(redactText('invalid bidx "7": this dataset has 3 band(s)')).toBe('invalid bidx "7": this dataset has 3 band(s)');
+  });
+});
