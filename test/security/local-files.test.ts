@@ -116,4 +116,20 @@ describe('local files: only under the data roots', () => {
     expect((await info(root)).status).toBe(404);
     expect((await info(`${root}/`)).status).toBe(404);
   });
+
+  it("the viewer's static files cannot reach outside their directories", async () => {
+    for (const path of [
+      '/wasm/js/src/browser/../../../../package.json',
+      '/wasm/js/src/browser/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd.js',
+      '/wasm/js/src/browser/..%2f..%2f..%2fconfig.js',
+      '/wasm/js/src/viewer/../config.js',
+      '/wasm/js/src/kernels/load-node.js',
+      '/wasm/js/src//etc/passwd.js',
+      '/viewer/maplibre-gl.%2e%2e%2fpackage.json',
+    ]) {
+      const res = await app.inject(path);
+      expect(res.statusCode, path).toBe(404);
+      expect(res.json().detail).toMatch(/^not found/);
+    }
+  });
 });
