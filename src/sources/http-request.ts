@@ -8,11 +8,10 @@ import { redactUrl } from './redact.js';
 export const MAX_REDIRECTS = 3;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
-// Keep-alive matters: a COG tile costs a few range reads against the same host.
-const agents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
-};
+// Keep-alive matters: a COG tile costs a few range reads against the same host. Sockets opened
+// where every address is allowed are kept apart, so a stricter rule never reuses one.
+const newAgents = () => ({ 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) });
+const agents = { checked: newAgents(), unchecked: newAgents() };
 
 export interface UpstreamRequest extends AddressRule {
   method: 'GET' | 'HEAD' | 'POST';
@@ -72,7 +71,7 @@ function send(url: URL, upstream: UpstreamRequest): Promise<IncomingMessage> {
       method,
       headers: { 'user-agent': 'kepler-raster-server', 'accept-encoding': 'identity', ...headers },
       signal,
-      agent: agents[url.protocol as keyof typeof agents],
+      agent: agents[upstream.allowPrivateAddresses ? 'unchecked' : 'checked'][url.protocol as 'http:' | 'https:'],
       lookup: publicOnlyLookup(upstream),
     });
     request.once('response', resolve);
