@@ -1,3 +1,4 @@
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import { countLookup, newCacheStats, type CacheStats } from '../cache-stats.js';
 import type { ServerConfig } from '../config.js';
@@ -293,10 +294,21 @@ function linkHeaders(headers: unknown): Record<string, string> | undefined {
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (UNSAFE_HEADERS.has(name.toLowerCase())) continue;
-    if (typeof value === 'string') kept[name] = value;
-    else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) kept[name] = value.join(', ');
+    const text = typeof value === 'string' ? value : Array.isArray(value) && value.every((v) => typeof v === 'string') ? value.join(', ') : undefined;
+    if (text !== undefined && isValidHeader(name, text)) kept[name] = text;
   }
   return kept;
+}
+
+/** Whether Node would send this header: a link from the API must not break (or split) our request. */
+function isValidHeader(name: string, value: string): boolean {
+  try {
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function fetchPage(

@@ -121,13 +121,32 @@ describe('SSRF: private, loopback and link-local addresses are refused by defaul
 
   it('refuses a STAC next link that leads to loopback', async () => {
     api.options.nextLink = () => ({ rel: 'next', href: `http://127.0.0.1:${port}/v1/search`, method: 'GET' });
-    api.options.pageSize = 1;
+    api.options.maxLimit = 1; // one item a page: the search needs the next page
     try {
-      await expectRefused(`/stac/mosaic/tiles/1/0/0.npy?${q({ url: api.url, assets: 'visual', max_items: 5, pixel_selection: 'mean' })}`);
+      const detail = await expectRefused(`/stac/mosaic/tiles/1/0/0.npy?${q({ url: api.url, assets: 'visual', max_items: 5, pixel_selection: 'mean' })}`);
+      expect(detail).toMatch(/\/v1\/search resolves to a private address/);
     } finally {
       api.options.nextLink = undefined;
-      api.options.pageSize = undefined;
+      api.options.maxLimit = undefined;
     }
+    expect(target.requests).toEqual([]);
+  });
+
+  it('a next link cannot inject headers into the next request (invalid ones are dropped)', async () => {
+    api.options.nextLink = (link) => link && { ...link, headers: { 'x-ok': 'fine', 'x-bad': 'a\r\nInjected: 1', 'bad name': 'x' } };
+    api.options.maxLimit = 1;
+    const before = api.requests.length;
+    try {
+      // the search follows the link; the items then point at the target: 403
+      await expectRefused(`/stac/mosaic/tiles/1/0/0.npy?${q({ url: api.url, assets: 'visual', max_items: 2, pixel_selection: 'mean' })}`);
+    } finally {
+      api.options.nextLink = undefined;
+      api.options.maxLimit = undefined;
+    }
+    const followed = api.requests.slice(before).filter((r) => r.headers['x-ok'] === 'fine');
+    expect(followed.length).toBe(1);
+    expect(followed[0]!.headers).not.toHaveProperty('injected');
+    expect(followed[0]!.headers).not.toHaveProperty('x-bad');
     expect(target.requests).toEqual([]);
   });
 
