@@ -12,6 +12,7 @@ import { Limiter } from './limiter.js';
 import type { Logger, S3Store } from './s3-store.js';
 import { MEDIA_TYPES, metaTileOf, tileInLayer, tileKey, type MetaTile, type TmsTile } from './tms.js';
 import { fetchMetaTile, getMapRequest } from './wms.js';
+import { redactText } from '../sources/redact.js';
 import { countUpstreamError, upstreamErrors } from '../sources/upstream-errors.js';
 
 export type CutFn = (task: CutTask) => Promise<CutResult>;
@@ -124,7 +125,7 @@ export class TileCache {
     this.flights.set(flightKey, flight);
     const done: Promise<unknown> = tiles
       .then((t) => this.writeAll(layer, meta, ext, keyExt, t))
-      .catch((e: Error) => this.log.warn({ layer: layer.name, meta, err: e.message }, 'tile cache: render failed')) // and the requests get the error
+      .catch((e: Error) => this.log.warn({ layer: layer.name, meta, err: redactText(e.message) }, 'tile cache: render failed')) // and the requests get the error
       .finally(() => {
         if (this.flights.get(flightKey) === flight) this.flights.delete(flightKey);
         this.writes.delete(done);

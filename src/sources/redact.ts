@@ -8,12 +8,23 @@ export function redactUrl(url: string): string {
   );
 }
 
+/** `name=value` pairs whose value is a credential: SAS `sig`, S3 `X-Amz-*`, tokens, keys, passwords. */
+const SECRET_PARAMS = /\b(sig|signature|x-amz-[a-z-]*|token|access_token|api[_-]?key|key|password|secret|credential)=[^&\s"',;]+/gi;
+
 /** Credentials a free text (an upstream's error message, a stack) might echo: URL userinfo and query strings, key=value secrets, Authorization values. */
 export function redactText(text: string): string {
   return text
     .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+(?:<redacted>)?/gi, (url) => redactUrl(url)) // idempotent: a redacted url stays as it is
-    .replace(/\b(sig|signature|x-amz-[a-z-]*|token|access_token|api[_-]?key|key|password|secret|credential)=[^&\s"',;]+/gi, '$1=<redacted>')
+    .replace(SECRET_PARAMS, '$1=<redacted>')
     .replace(/\b(bearer|basic)\s+[a-z0-9._~+/=-]{8,}/gi, '$1 <redacted>');
+}
+
+/**
+ * A URL the operator configured (a WMS endpoint), to show: userinfo and the values of credential
+ * parameters (`apikey=`, `token=`, ...) redacted, every other parameter kept.
+ */
+export function redactCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1').replace(SECRET_PARAMS, '$1=<redacted>');
 }
 
 /**

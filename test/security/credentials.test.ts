@@ -1,9 +1,10 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadTileCacheConfig } from '../../src/cache/config.js';
 import { buildApp } from '../../src/index.js';
 import { redactRequestUrl, redactText } from '../../src/sources/redact.js';
-import { FIXTURES, q } from '../helpers/app.js';
+import { FIXTURES, q, testApp } from '../helpers/app.js';
 import { startRangeServer, type RangeServer } from '../helpers/http-range-server.js';
 import { startStacApi, type StacApi } from '../helpers/stac-api.js';
 
@@ -83,6 +84,22 @@ describe('credentials never appear in error details', () => {
     const failures = logLines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((line) => line.level >= 40);
     expect(failures.length).toBeGreaterThanOrEqual(3);
     for (const line of failures) expect(JSON.stringify(line)).not.toContain(SECRET);
+  });
+});
+
+describe("the tile cache's debug page", () => {
+  it('shows the WMS and GetMap urls without the credentials the operator put in WMS_SERVER', async () => {
+    const tileCache = loadTileCacheConfig({ WMS_SERVER: `http://wms:${SECRET}@wms.example/?map=/m.map&apikey=${SECRET}`, BUCKET_NAME: 'b', MAP_LAYERS: 'naip' });
+    const cacheApp = await testApp({ tileCache, workers: 1 });
+    try {
+      const res = await cacheApp.inject('/?tile=1.0.0/tms-mercator/1/0/0.png&test');
+      expect(res.statusCode).toBe(200);
+      expect(res.body).not.toContain(SECRET);
+      expect(res.body).toContain('http://wms.example/?map=/m.map&#38;apikey=&#60;redacted&#62;');
+      expect(res.body).toMatch(/LAYERS=naip/);
+    } finally {
+      await cacheApp.close();
+    }
   });
 });
 

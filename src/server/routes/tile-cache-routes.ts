@@ -3,6 +3,7 @@ import { tileMap, tileMapService, xmlEscape } from '../../cache/capabilities.js'
 import type { TileAnswer, TileCache } from '../../cache/tile-cache.js';
 import { extOf, metaTileOf, parseTileKey, validTile, xyzToTmsY, type TmsTile } from '../../cache/tms.js';
 import { getMapRequest } from '../../cache/wms.js';
+import { redactCredentials } from '../../sources/redact.js';
 import { badRequest, notFound } from '../errors.js';
 
 /**
@@ -34,7 +35,7 @@ export function tileCacheRoutes(app: FastifyInstance, opts: { cache: TileCache }
     try {
       const { layer, tile } = tileFromKey(key);
       const meta = metaTileOf(tile.z, tile.x, tile.y, layer.metaSize);
-      rows = [['tile', key], ['bucket', layer.bucket], ['layer', layer.name], ['WMS', layer.wmsServer], ['GetMap (meta-tile)', getMapRequest(layer, meta).url]];
+      rows = [['tile', key], ['bucket', layer.bucket], ['layer', layer.name], ['WMS', redactCredentials(layer.wmsServer)], ['GetMap (meta-tile)', redactCredentials(getMapRequest(layer, meta).url)]];
     } catch (e) {
       rows = [['tile', key], ['error', (e as Error).message]];
     }
