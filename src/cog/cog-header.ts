@@ -153,6 +153,9 @@ async function parseHeader(url: string, tiff: GeoTIFF, signal?: AbortSignal): Pr
   };
 }
 
+/** Largest decoded block (tile or strip) read: 4096 x 4096 float32, or 2048 x 2048 of 4 float64 samples. */
+export const MAX_BLOCK_BYTES = 64 * 1024 * 1024;
+
 async function blockLayout(index: number, ifd: Ifd): Promise<BlockLayout> {
   const num = (name: string, fallback?: number): number => {
     const v = ifd.getValue(name as never) as unknown;
@@ -177,6 +180,12 @@ async function blockLayout(index: number, ifd: Ifd): Promise<BlockLayout> {
   const blocksAcross = Math.ceil(width / blockWidth);
   const blocksDown = Math.ceil(height / blockHeight);
   const planarConfiguration = num('PlanarConfiguration', 1);
+  const bitsPerSample = num('BitsPerSample', 1);
+  // One block is decoded whole in a worker: a huge strip (a non-tiled image in one piece) would take its memory.
+  const blockBytes = (blockWidth * blockHeight * (planarConfiguration === 2 ? 1 : samplesPerPixel) * bitsPerSample) / 8;
+  if (blockBytes > MAX_BLOCK_BYTES) {
+    throw new Error(`blocks of ${blockWidth}x${blockHeight} x ${samplesPerPixel} samples decode to over ${MAX_BLOCK_BYTES >> 20} MiB (use a tiled COG)`);
+  }
   const expected = blocksAcross * blocksDown * (planarConfiguration === 2 ? samplesPerPixel : 1);
   if (offsets.length < expected || byteCounts.length < expected) {
     throw new Error(`IFD ${index} lists ${offsets.length} blocks, expected ${expected}`);
@@ -193,7 +202,7 @@ async function blockLayout(index: number, ifd: Ifd): Promise<BlockLayout> {
     byteCounts,
     compression,
     predictor: num('Predictor', 1),
-    bitsPerSample: num('BitsPerSample', 1),
+    bitsPerSample,
     samplesPerPixel,
     planarConfiguration,
     sampleFormat: num('SampleFormat', 1),

@@ -1,10 +1,15 @@
+import { execFile } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BANDS, MAX_OUTPUT_SAMPLES, MAX_URL_LENGTH } from '../../src/server/request-limits.js';
 import type { StacItem } from '../../src/stac/types.js';
-import { fixture, parseNpy, q, testApp } from '../helpers/app.js';
+import { MAX_BLOCK_BYTES } from '../../src/cog/cog-header.js';
+import { fixture, parseNpy, q, scratchDir, testApp } from '../helpers/app.js';
+import { describeWithGdal } from '../helpers/gdal.js';
 import { cloneItem, fixtureItems, startStacApi, type StacApi } from '../helpers/stac-api.js';
 
 /**
@@ -119,5 +124,21 @@ describe('STAC mosaics', () => {
   it('the item tiles a mosaic holds are capped too', async () => {
     // 1024 px tiles of 33 bands: 2 items hold over 64 Mi samples
     await expectJsonError(mosaic({ bidx: Array(33).fill(1).join(',') }, '64@4x.npy'), 400, /mosaic too large/);
+  });
+});
+
+describeWithGdal('GeoTIFF limits', () => {
+  it(`a block (tile or strip) decoding to over ${MAX_BLOCK_BYTES >> 20} MiB is 422 before any block is read`, async () => {
+    // one DEFLATE strip of 4200 x 4200 float32: 67 MiB decoded, a few KB on disk
+    const file = join(scratchDir(), 'one-strip.tif');
+    await promisify(execFile)('gdal_create', ['-outsize', '4200', '4200', '-ot', 'Float32', '-co', 'COMPRESS=DEFLATE', '-co', 'BLOCKYSIZE=4200', '-a_srs', 'EPSG:4326', '-a_ullr', '0', '1', '1', '0', file]);
+    const local = await testApp({}, [file]);
+    try {
+      const res = await local.inject(`/cog/info?${q({ url: file })}`);
+      expect(res.statusCode, res.body).toBe(422);
+      expect(res.json().detail).toMatch(/blocks of 4200x4200 x 1 samples decode to over 64 MiB/);
+    } finally {
+      await local.close();
+    }
   });
 });
