@@ -1,9 +1,12 @@
+/** The `user:password@` of a URL, after its scheme. */
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i;
+
 /**
  * A url as it may appear in an error message or log line: no user:password@ and no query string
  * (signed URLs carry their signature and credentials there). Works on strings that do not parse.
  */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1').replace(/[?#].*$/s, (rest) =>
+  return url.replace(USERINFO, '$1').replace(/[?#].*$/s, (rest) =>
     rest.startsWith('?') ? '?<redacted>' : '',
   );
 }
@@ -24,18 +27,5 @@ export function redactText(text: string): string {
  * parameters (`apikey=`, `token=`, ...) redacted, every other parameter kept.
  */
 export function redactCredentials(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1').replace(SECRET_PARAMS, '$1=<redacted>');
-}
-
-/**
- * A request url (`/cog/tiles/1/2/3?url=https%3A%2F%2Fuser%3Apw%40host%2Fa.tif%3Fsig%3D...`) for a log
- * line: each query value is decoded and redacted, so the source urls clients send stay readable
- * without the credentials they carry.
- */
-export function redactRequestUrl(requestUrl: string): string {
-  const at = requestUrl.indexOf('?');
-  if (at < 0) return requestUrl;
-  const query = new URLSearchParams(requestUrl.slice(at + 1));
-  const kept = [...query].map(([name, value]) => `${encodeURIComponent(name)}=${redactText(value)}`);
-  return `${requestUrl.slice(0, at)}?${kept.join('&')}`;
+  return url.replace(USERINFO, '$1').replace(SECRET_PARAMS, '$1=<redacted>');
 }
