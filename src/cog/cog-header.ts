@@ -4,6 +4,7 @@ import type { SampleType } from '../kernels/types.js';
 import { crsFromEpsg, type Crs } from '../tiling/crs.js';
 import { unprocessable } from '../server/errors.js';
 import { toGeoTiffSource } from './geotiff-source.js';
+import { checkTiffStructure } from './tiff-structure.js';
 import { redactUrl } from '../sources/redact.js';
 
 /**
@@ -75,6 +76,7 @@ type Ifd = Awaited<ReturnType<GeoTIFF['requestIFD']>>;
 export async function readCogHeader(source: ByteSource, signal?: AbortSignal): Promise<CogHeader> {
   let tiff: GeoTIFF;
   try {
+    await checkTiffStructure(source, signal); // before geotiff.js, which loops forever on IFD cycles
     tiff = await GeoTIFF.fromSource(toGeoTiffSource(source) as never, undefined, signal);
   } catch (err) {
     throw asUnprocessable(source.url, err);
@@ -93,8 +95,7 @@ function asUnprocessable(url: string, err: unknown) {
 }
 
 async function parseHeader(url: string, tiff: GeoTIFF, signal?: AbortSignal): Promise<CogHeader> {
-  const count = await tiff.getImageCount();
-  if (count > 64) throw new Error(`too many images in file (${count})`);
+  const count = await tiff.getImageCount(); // at most MAX_IFDS: checkTiffStructure counted them
   const first = await tiff.getImage(0);
   const ifd0 = first.fileDirectory;
   const width = first.getWidth();
