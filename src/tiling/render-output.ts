@@ -3,6 +3,7 @@ import { encodeNpy } from '../encoders/npy.js';
 import { encodeImage, MEDIA_TYPES, type ImageFormat } from '../encoders/image.js';
 import type { Kernels } from '../kernels/kernels.js';
 import type { SampleType, TypedArray } from '../kernels/types.js';
+import { badRequest } from '../server/errors.js';
 import { colormapLut } from './colormaps.js';
 
 /**
@@ -46,6 +47,7 @@ export async function renderOutput(kernels: Kernels, raster: Raster, options: Ou
   const format = options.format ?? (raster.mask.includes(0) ? 'png' : 'jpeg');
   let { data, dtype, bands } = raster;
   let mask = raster.mask;
+  checkRequest(format, bands, options);
 
   if (options.rescale || (format !== 'npy' && !imageAccepts(format, dtype))) {
     const ranges = options.rescale ?? [defaultRange(data, dtype, mask, bands, pixels)];
@@ -76,6 +78,22 @@ export async function renderOutput(kernels: Kernels, raster: Raster, options: Ou
     alpha: options.returnMask && format !== 'jpeg' && format !== 'jpg' ? mask : undefined,
   });
   return { body, contentType: MEDIA_TYPES[format], format };
+}
+
+/**
+ * What the client asked that this raster cannot give, as a 400 rather than an encoder's exception:
+ * the band count is only known here (a mosaic's bands are its assets' bands).
+ */
+function checkRequest(format: OutputFormat, bands: number, options: OutputOptions): void {
+  const n = options.rescale?.length ?? 1;
+  if (n !== 1 && n !== bands) throw badRequest(`invalid rescale: ${n} ranges for ${bands} band(s) (give one for all, or one per band)`);
+  const out = options.colormap ? 3 : bands;
+  const alpha = options.returnMask && format !== 'jpeg' && format !== 'jpg' ? 1 : 0;
+  const fits = format === 'npy' || (format === 'png' ? out + alpha <= 4 : out === 1 || out === 3); // jpeg, webp: grey or RGB
+  if (!fits) {
+    const allowed = format === 'png' ? `1 to ${4 - alpha}` : '1 or 3';
+    throw badRequest(`${format} cannot hold ${out} band(s)${alpha ? ' + mask' : ''}: choose ${allowed} with bidx, or use npy`);
+  }
 }
 
 function imageAccepts(format: OutputFormat, dtype: SampleType): boolean {
