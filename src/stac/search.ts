@@ -115,7 +115,18 @@ export function parseStacQuery(raw: string | undefined): Record<string, unknown>
     throw badRequest(`invalid query parameter: not JSON (${(error as Error).message.slice(0, 120)})`);
   }
   if (!isObject(value)) throw badRequest('invalid query parameter: expected a JSON object');
+  if (depthOver(value, MAX_QUERY_DEPTH)) throw badRequest(`invalid query parameter: nested deeper than ${MAX_QUERY_DEPTH} levels`);
   return value;
+}
+
+/** A query is walked recursively (canonical key, geometry checks): bound its depth, not the stack. */
+const MAX_QUERY_DEPTH = 32;
+
+/** Whether `value` nests arrays/objects more than `limit` levels deep (stops at the first level past it). */
+function depthOver(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  return Object.values(value).some((v) => depthOver(v, limit - 1));
 }
 
 /** JSON with object keys sorted at every level: equal queries, equal keys. */

@@ -42,7 +42,7 @@ export function stacRoutes(app: FastifyInstance, opts: { mosaic: MosaicReader; c
       signal: req.abortSignal,
     });
     const ms = result.timings;
-    reply.header('x-assets', result.assets.join(','));
+    reply.header('x-assets', headerValue(result.assets.join(',')));
     reply.header('server-timing', `search;dur=${ms.search.toFixed(1)}, read;dur=${ms.read.toFixed(1)}, blend;dur=${ms.blend.toFixed(1)}, encode;dur=${ms.encode.toFixed(1)}`);
     let rendered = result.rendered;
     if (!rendered) {
@@ -89,6 +89,10 @@ export function stacRoutes(app: FastifyInstance, opts: { mosaic: MosaicReader; c
 }
 
 const last = (v: string | string[] | undefined) => (Array.isArray(v) ? v[v.length - 1] : v);
+
+/** Asset names (the client's) and item ids (the STAC API's) may hold any character: percent-encode all but printable ASCII. */
+const headerValue = (s: string) =>
+  s.replace(/[^\x20-\x7e]/gu, (c) => Array.from(Buffer.from(c, 'utf8'), (b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
 
 function maxItems(v: string | string[] | undefined, limit: number): number {
   const s = last(v);
