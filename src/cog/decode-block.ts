@@ -22,6 +22,7 @@ export async function decodeBlock(
   } else {
     out = await decompress(layout, rows, samples, compressed);
     if (out.byteLength < expected) throw new Error(`block decodes to ${out.byteLength} bytes, expected ${expected}`);
+    if (layout.compression === ZSTD) checkZstdSize(out.byteLength, expected, layout, samples);
     if (out.byteLength > expected || out.byteOffset !== 0 || out.buffer.byteLength !== expected || !(out.buffer instanceof ArrayBuffer)) {
       out = new Uint8Array(out.subarray(0, expected)); // a copy (Buffer#slice would not be one)
     }
@@ -39,10 +40,28 @@ function predictorOf(layout: BlockLayout, rows: number, samples: number, littleE
   return { predictor, width: layout.blockWidth, rows, samplesPerPixel: samples, bitsPerSample: layout.bitsPerSample, bigEndian: !littleEndian };
 }
 
+const ZSTD = 50000;
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+
+/**
+ * geotiff.js's ZSTD decoder (zstddec) does not report a corrupt frame: it returns the rest of its
+ * WASM heap, which may hold another file's pixels. A frame must start with the magic number and
+ * decode to the strip's rows or the whole tile, nothing else.
+ */
+function checkZstdFrame(compressed: Uint8Array) {
+  if (!ZSTD_MAGIC.every((b, i) => compressed[i] === b)) throw new Error('corrupt ZSTD block: no frame magic number');
+}
+
+function checkZstdSize(decoded: number, expected: number, layout: BlockLayout, samples: number) {
+  const wholeBlock = Math.ceil((layout.blockWidth * samples * layout.bitsPerSample) / 8) * layout.blockHeight;
+  if (decoded !== expected && decoded !== wholeBlock) throw new Error(`corrupt ZSTD block: decodes to ${decoded} bytes, expected ${wholeBlock}`);
+}
+
 /** The codec alone (no predictor). */
 async function decompress(layout: BlockLayout, rows: number, samples: number, compressed: Uint8Array): Promise<Uint8Array> {
   if (layout.compression === 1) return compressed.slice(); // a copy: the predictor works in place
   if (layout.compression === 8 || layout.compression === 32946) return inflateSync(compressed);
+  if (layout.compression === ZSTD) checkZstdFrame(compressed);
   const params = {
     tileWidth: layout.blockWidth,
     tileHeight: rows,
