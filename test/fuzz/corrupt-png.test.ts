@@ -5,15 +5,19 @@ import { encode } from 'fast-png';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildTileCacheConfig } from '../../src/cache/config.js';
 import { q, scratchDir, testApp } from '../helpers/app.js';
 import { startRangeServer, type RangeServer } from '../helpers/http-range-server.js';
+import { S3RVER_CREDENTIALS, startS3, type S3Fixture } from '../helpers/s3rver.js';
 
 /**
  * /mesh over elevation tiles that are not what a Terrarium source should send: damaged PNGs (made
  * here from a real tile), PNGs of the wrong size or kind, an HTML page, a quantized-mesh, garbage.
  * A damaged tile is a 502 JSON error naming it, nothing is cached (the next good answer is served),
- * and an unusual but valid PNG (palette, 16-bit) gives the heights it holds.
+ * and an unusual but valid PNG (palette, 16-bit) gives the heights it holds. The same bytes as a
+ * WMS's answer to the tile cache: 502, and nothing stored in the bucket.
  */
 const TERRAIN = join(import.meta.dirname, '..', 'fixtures', 'terrain');
 const REAL_TILE = readFileSync(join(TERRAIN, 'pymartini_terrarium_11_385_803.png')); // a real Terrarium tile
@@ -143,4 +147,65 @@ describe('/mesh over bad elevation tiles', () => {
     ), { numRuns: 100, timeout: 10_000 });
     expect((await mesh('good')).statusCode).toBe(200);
   }, 120_000);
+});
+
+describe('the tile cache over a WMS answering bad images', () => {
+  let s3: S3Fixture;
+  let cache: FastifyInstance;
+  let wms: RangeServer;
+  const answers: Record<string, () => Promise<[string, Uint8Array]> | [string, Uint8Array]> = {
+    good: () => ['image/png', REAL_TILE],
+    html: () => ['text/html', Buffer.from('<html><body>Proxy error</body></html>')],
+    garbage: () => ['image/png', Buffer.from('definitely not an image')],
+    'damaged-idat': () => ['image/png', withIdat((d) => d.fill(0xff, 100, 400), true)],
+    'damaged-idat-crc': () => ['image/png', withIdat((d) => d.fill(0x00, 100, 400), false)],
+    truncated: () => ['image/png', REAL_TILE.subarray(0, REAL_TILE.length - 20_000)],
+    'wrong-size': async () => ['image/png', await sharp(REAL_TILE).resize(255, 256, { fit: 'fill' }).png().toBuffer()],
+    'jpeg-as-png': async () => ['image/png', await sharp(REAL_TILE).jpeg().toBuffer()],
+  };
+
+  beforeAll(async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', S3RVER_CREDENTIALS.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', S3RVER_CREDENTIALS.secretAccessKey);
+    s3 = await startS3({ buckets: ['tiles'] });
+    wms = await startRangeServer(dir, {
+      onRequest: (req, res) => {
+        const answer = answers[new URL(req.url ?? '/', 'http://x').pathname.slice(1)];
+        if (!answer) return false;
+        void Promise.resolve(answer()).then(([type, body]) => res.writeHead(200, { 'content-type': type }).end(body));
+        return true;
+      },
+    });
+    cache = await testApp({
+      tileCache: buildTileCacheConfig({
+        bucket: 'tiles',
+        s3: { endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true },
+        // one 256 px tile a GetMap: the real tile is a well-sized answer
+        layers: Object.keys(answers).map((name) => ({ name, wmsServer: `${wms.url}/${name}?map=x`, wmsLayers: 'x', prefix: `${name}/`, metaSize: 1, metaBuffer: 0 })),
+      }),
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await cache?.close();
+    await Promise.all([wms?.close(), s3?.close()]);
+    vi.unstubAllEnvs();
+  });
+
+  const listKeys = async (layer: string) =>
+    ((await s3.client.send(new ListObjectsV2Command({ Bucket: 'tiles', Prefix: `${layer}/` }))).Contents ?? []).map((o) => o.Key);
+
+  it('a good answer is served and stored (the control)', async () => {
+    const res = await cache.inject('/xyz/good/3/4/2.png');
+    expect(res.statusCode).toBe(200);
+    for (let i = 0; i < 50 && (await listKeys('good')).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await listKeys('good')).toEqual(['good/3/4/5.png']);
+  });
+
+  it.each(Object.keys(answers).filter((name) => name !== 'good'))('%s: 502 JSON, nothing stored', async (layer) => {
+    const res = await cache.inject(`/xyz/${layer}/3/4/2.png`);
+    expect(res.statusCode, res.body).toBe(502);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(typeof res.json().detail).toBe('string');
+    expect(await listKeys(layer)).toEqual([]);
+  });
 });

@@ -100,7 +100,6 @@ async function expectJsonError(url: string, path: string, detail: RegExp) {
   expect(res.headers['content-type']).toMatch(/^application\/json/);
   expect(res.headers['cache-control']).toBe('no-store');
   expect(res.json().detail).toMatch(detail);
-  if (process.env.FUZZ_LOG) console.log('DETAIL', res.statusCode, res.json().detail);
   return res;
 }
 
