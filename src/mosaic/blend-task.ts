@@ -1,6 +1,7 @@
 import { blendTiles, type BlendInput, type PixelSelection } from '../kernels/blend.js';
 import type { Kernels } from '../kernels/kernels.js';
 import type { SampleType } from '../kernels/types.js';
+import { badRequest } from '../server/errors.js';
 import { renderOutput, type OutputOptions, type RenderedBody } from '../tiling/render-output.js';
 
 /**
@@ -26,6 +27,9 @@ export interface BlendResult {
 export async function runBlendTask(kernels: Kernels, task: BlendTask): Promise<BlendResult> {
   const t0 = performance.now();
   const pixels = task.width * task.height;
+  if ((task.method === 'lastbandlow' || task.method === 'lastbandhigh') && task.bands < 2) {
+    throw badRequest(`pixel_selection=${task.method} picks by the last band and drops it: it needs at least 2 bands, the mosaic has ${task.bands} (see assets and bidx)`);
+  }
   const blended = blendTiles(kernels, task.method, task.dtype, task.bands, pixels, task.tiles);
   const t1 = performance.now();
   const rendered = await renderOutput(kernels, { ...blended, width: task.width, height: task.height }, task.output);
