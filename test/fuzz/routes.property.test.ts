@@ -304,6 +304,29 @@ describe('route parameters: always a clean answer', () => {
     for (const url of raw) await check(url);
   });
 
+  it('what the properties found (each was a 500): now a 400 naming the parameter, or a 204', async () => {
+    const rgb = fixture(RGB);
+    const cases: Array<[string, number, RegExp]> = [
+      [`/cog/tiles/7/64/64.png?${q({ url: rgb, bidx: 1, rescale: ['0,255', '0,100', '10,20'] })}`, 400, /rescale: 3 ranges for 1 band/],
+      [`/cog/tiles/7/64/64.png?${q({ url: rgb, rescale: ['0,255', '0,100'] })}`, 400, /rescale: 2 ranges for 3 band/],
+      [`/cog/tiles/7/64/64.png?${q({ url: rgb, bidx: '1,2,3,1,2' })}`, 400, /png cannot hold 5 band/],
+      [`/cog/tiles/7/64/64.jpg?${q({ url: rgb, bidx: '1,2' })}`, 400, /jpg cannot hold 2 band/],
+      [`/cog/tiles/7/64/64.webp?${q({ url: rgb, bidx: '1,2' })}`, 400, /webp cannot hold 2 band/],
+      [`/cog/bbox/0,-2.56,2.56,0/64x64.jpeg?${q({ url: rgb, bidx: '1,2,3,1' })}`, 400, /jpeg cannot hold 4 band/],
+      [`/stac/mosaic/tiles/7/64/64.png?${q({ url: stac.url, assets: 'visual', rescale: ['0,1', '0,2'], bidx: 1 })}`, 400, /rescale: 2 ranges for 1 band/],
+      [`/stac/mosaic/tiles/7/64/64?${q({ url: stac.url, assets: 'visual', pixel_selection: 'lastbandlow', bidx: 1 })}`, 400, /lastbandlow .* needs at least 2 bands/],
+      [`/stac/mosaic/point/1,-1?${q({ url: stac.url, assets: 'visual', query: `{"a":${'['.repeat(5000)}${']'.repeat(5000)}}` })}`, 400, /nested deeper than 32 levels/],
+      // an asset name the item lacks: no data (204), named in X-Assets, percent-encoded
+      [`/stac/mosaic/tiles/7/64/64.png?${q({ url: stac.url, assets: 'vis\u0000ual\n' })}`, 204, /^rgb\/vis%00ual \(missing\)$/],
+    ];
+    for (const [url, status, detail] of cases) {
+      const res = await app.inject(url);
+      expect(res.statusCode, `${url.slice(0, 200)} -> ${res.body.slice(0, 300)}`).toBe(status);
+      if (status === 400) expect(res.json().detail).toMatch(detail);
+      else expect(res.headers['x-assets']).toMatch(detail);
+    }
+  });
+
   it('the router\'s own refusals and the request limits', async () => {
     const raw = [
       '/%', '/cog/tiles/7/64/%zz', `/cog/tiles/1/2/${'9'.repeat(600)}`, `/cog/info?url=${'%2e%2e%2f'.repeat(4000)}etc%2fpasswd`,
