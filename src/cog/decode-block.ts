@@ -2,6 +2,7 @@ import { inflateSync } from 'node:zlib';
 import { getDecoder } from 'geotiff';
 import type { Kernels, PredictorParams } from '../kernels/kernels.js';
 import type { BlockLayout } from './cog-header.js';
+import { withContentSize } from './zstd-frame.js';
 
 /**
  * Decompresses one TIFF block (tile or strip) into its samples, as the file lays them out
@@ -22,7 +23,6 @@ export async function decodeBlock(
   } else {
     out = await decompress(layout, rows, samples, compressed);
     if (out.byteLength < expected) throw new Error(`block decodes to ${out.byteLength} bytes, expected ${expected}`);
-    if (layout.compression === ZSTD) checkZstdSize(out.byteLength, expected, layout, samples);
     if (out.byteLength > expected || out.byteOffset !== 0 || out.buffer.byteLength !== expected || !(out.buffer instanceof ArrayBuffer)) {
       out = new Uint8Array(out.subarray(0, expected)); // a copy (Buffer#slice would not be one)
     }
@@ -41,27 +41,11 @@ function predictorOf(layout: BlockLayout, rows: number, samples: number, littleE
 }
 
 const ZSTD = 50000;
-const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
-
-/**
- * geotiff.js's ZSTD decoder (zstddec) does not report a corrupt frame: it returns the rest of its
- * WASM heap, which may hold another file's pixels. A frame must start with the magic number and
- * decode to the strip's rows or the whole tile, nothing else.
- */
-function checkZstdFrame(compressed: Uint8Array) {
-  if (!ZSTD_MAGIC.every((b, i) => compressed[i] === b)) throw new Error('corrupt ZSTD block: no frame magic number');
-}
-
-function checkZstdSize(decoded: number, expected: number, layout: BlockLayout, samples: number) {
-  const wholeBlock = Math.ceil((layout.blockWidth * samples * layout.bitsPerSample) / 8) * layout.blockHeight;
-  if (decoded !== expected && decoded !== wholeBlock) throw new Error(`corrupt ZSTD block: decodes to ${decoded} bytes, expected ${wholeBlock}`);
-}
 
 /** The codec alone (no predictor). */
 async function decompress(layout: BlockLayout, rows: number, samples: number, compressed: Uint8Array): Promise<Uint8Array> {
   if (layout.compression === 1) return compressed.slice(); // a copy: the predictor works in place
   if (layout.compression === 8 || layout.compression === 32946) return inflateSync(compressed);
-  if (layout.compression === ZSTD) checkZstdFrame(compressed);
   const params = {
     tileWidth: layout.blockWidth,
     tileHeight: rows,
@@ -72,8 +56,22 @@ async function decompress(layout: BlockLayout, rows: number, samples: number, co
     JPEGTables: layout.jpegTables ? new Uint8Array(layout.jpegTables) : undefined,
   };
   const decoder = await getDecoder(layout.compression, params);
-  const decoded = await decoder.decode(compressed.buffer.slice(compressed.byteOffset, compressed.byteOffset + compressed.byteLength) as ArrayBuffer);
-  return new Uint8Array(decoded);
+  const decode = async (bytes: Uint8Array) =>
+    new Uint8Array(await decoder.decode(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer));
+  if (layout.compression !== ZSTD) return decode(compressed);
+  // a tile holds whole blocks, the last strip only its rows: try the tile's size, then the rows'
+  const rowBytes = Math.ceil((layout.blockWidth * samples * layout.bitsPerSample) / 8);
+  const sizes = [...new Set([rowBytes * layout.blockHeight, rowBytes * rows])];
+  let error = `does not decode to ${sizes.join(' or ')} bytes`;
+  for (const size of sizes) {
+    try {
+      const out = await decode(withContentSize(compressed, size));
+      if (out.byteLength === size) return out;
+    } catch (err) {
+      error = (err as Error).message;
+    }
+  }
+  throw new Error(error.startsWith('corrupt ZSTD') ? error : `corrupt ZSTD block: ${error}`);
 }
 
 /** Big-endian files: the kernels and typed arrays work in little-endian. */

@@ -83,6 +83,7 @@ beforeAll(async () => {
   for (const [name, make] of [...CASES, ...BLOCK_CASES]) writeFileSync(join(dir, `${slug(name)}.tif`), make());
   writeFileSync(join(dir, 'zstd-damaged.tif'), damagedBlocks(ZSTD));
   writeFileSync(join(dir, 'zstd-damaged-frame.tif'), damagedBlocks(ZSTD, 4)); // the magic number kept
+  writeFileSync(join(dir, 'zstd-damaged-data.tif'), damagedBlocks(ZSTD, 6)); // the frame header kept: zstddec looped forever
   writeFileSync(join(dir, 'lzw-damaged.tif'), damagedBlocks(LZW));
   http = await startRangeServer(dir);
   app = await testApp({}, [dir + '/', http.url + '/']);
@@ -123,6 +124,7 @@ describe.each([
   it.each([
     ['zstd', 'zstd-damaged.tif', '18/131072/131072'],
     ['zstd (frame magic intact)', 'zstd-damaged-frame.tif', '18/131072/131072'],
+    ['zstd (frame header intact)', 'zstd-damaged-data.tif', '18/131072/131072'],
     ['LZW with a predictor', 'lzw-damaged.tif', '15/17030/11667'],
   ])('%s blocks that do not decode: 422', async (_codec, file, tile) => {
     const res = await expectJsonError(`${base()}/${file}`, `/cog/tiles/WebMercatorQuad/${tile}.npy`, /./);
@@ -135,23 +137,28 @@ describe.each([
   });
 });
 
-describe('random byte mutations of a real COG', () => {
-  const original = readFileSync(fixture(RGB));
+describe('random byte mutations of real COGs', () => {
+  /** Two small COGs (deflate with masks; zstd RGBA), with tiles and a point over their data. */
+  const SOURCES = [
+    { bytes: readFileSync(fixture(RGB)), paths: [`/cog/tiles/WebMercatorQuad/${TILE}.npy`, '/cog/tiles/8/128/128.png', '/cog/point/1.2,-1.2'] },
+    { bytes: readFileSync(fixture(ZSTD)), paths: ['/cog/tiles/18/131072/131072.npy', '/cog/tiles/16/32768/32768.webp', '/cog/point/0.0002,-0.0002'] },
+  ];
   /** Up to 8 bytes changed anywhere (header, IFDs, offset tables, blocks), optionally cut short. */
   const mutated = fc.record({
-    changes: fc.array(fc.tuple(fc.nat({ max: original.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+    source: fc.nat({ max: SOURCES.length - 1 }),
+    changes: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
     headerBias: fc.boolean(),
-    cut: fc.option(fc.nat({ max: original.length }), { nil: undefined }),
-  }).map(({ changes, headerBias, cut }) => {
-    const bytes = Buffer.from(original);
+    cut: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
+  }).map(({ source, changes, headerBias, cut }) => {
+    const bytes = Buffer.from(SOURCES[source]!.bytes);
     // half the runs hit the first 1 KB: the header and IFDs, where a wrong byte changes the most
-    for (const [at, value] of changes) bytes[headerBias ? at % 1024 : at] = value;
-    return cut === undefined ? bytes : bytes.subarray(0, cut);
+    for (const [at, value] of changes) bytes[at % (headerBias ? 1024 : bytes.length)] = value;
+    return { bytes: cut === undefined ? bytes : bytes.subarray(0, Math.floor(cut * bytes.length)), paths: SOURCES[source]!.paths };
   });
   let n = 0;
 
   it('the header parser answers or throws an HttpError, nothing else', async () => {
-    await fc.assert(fc.asyncProperty(mutated, async (bytes) => {
+    await fc.assert(fc.asyncProperty(mutated, async ({ bytes }) => {
       const path = join(dir, `mutated-${n++}.tif`);
       writeFileSync(path, bytes);
       try {
@@ -166,12 +173,12 @@ describe('random byte mutations of a real COG', () => {
   }, 120_000);
 
   it('the tile, info and point routes answer 200 or a clean JSON error', async () => {
-    await fc.assert(fc.asyncProperty(mutated, fc.constantFrom('', 'http'), async (bytes, via) => {
+    await fc.assert(fc.asyncProperty(mutated, fc.constantFrom('file', 'http'), async ({ bytes, paths }, via) => {
       const name = `mutated-${n++}.tif`;
       writeFileSync(join(dir, name), bytes);
       const url = via === 'http' ? `${http.url}/${name}` : join(dir, name);
       try {
-        for (const path of [`/cog/tiles/WebMercatorQuad/${TILE}.npy`, `/cog/tiles/WebMercatorQuad/8/128/128.png`, '/cog/info', '/cog/point/1.2,-1.2']) {
+        for (const path of [...paths, '/cog/info']) {
           const res = await app.inject(`${path}?${q({ url })}`);
           if (res.statusCode === 200) continue;
           expect(res.statusCode, `${path}: ${res.body}`).toBeGreaterThanOrEqual(400);
