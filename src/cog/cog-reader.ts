@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { countLookup, newCacheStats } from '../cache-stats.js';
 import type { ServerConfig } from '../config.js';
-import { openSource } from '../sources/open-source.js';
+import { forgetSource, openSource } from '../sources/open-source.js';
 import type { ByteRange } from '../sources/byte-source.js';
 import { unprocessable } from '../server/errors.js';
 import { redactUrl } from '../sources/redact.js';
@@ -47,7 +47,12 @@ export class CogReader {
     let pending = this.headers.get(url);
     countLookup(this.cacheCounts.header, pending !== undefined);
     if (!pending) {
-      pending = openSource(url, this.config).then((source) => readCogHeader(source, signal));
+      pending = openSource(url, this.config).then((source) =>
+        readCogHeader(source, signal).catch((error: unknown) => {
+          forgetSource(source, this.config); // nor what the source read (say, a short header chunk)
+          throw error;
+        }),
+      );
       this.headers.set(url, pending);
       const entry = pending;
       pending.then(

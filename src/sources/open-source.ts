@@ -43,6 +43,16 @@ export async function openSource(url: string, config: ServerConfig): Promise<Byt
   return source;
 }
 
+/**
+ * Drops `source` from the cache, so the next openSource of its url makes a new one: a source keeps
+ * what it read first (the header chunk, the size), and when that was a faulty upstream's short
+ * answer (the COG header did not parse) it must not be reused once the upstream answers in full.
+ */
+export function forgetSource(source: ByteSource, config: ServerConfig): void {
+  const cache = caches.get(config);
+  if (cache?.peek(source.url) === source) cache.delete(source.url);
+}
+
 function createSource(location: SourceLocation, config: ServerConfig): ByteSource {
   switch (location.kind) {
     case 'file':
