@@ -4,6 +4,7 @@
  */
 import sharp, { type Metadata } from 'sharp';
 import { HttpError } from '../server/errors.js';
+import { withUpstreamTimeout } from '../sources/upstream-timeout.js';
 import type { CacheLayer } from './config.js';
 import { resolution, TILE_SIZE, tmsBounds, type MetaTile } from './tms.js';
 
@@ -66,20 +67,35 @@ export function exceptionText(body: Uint8Array): string {
 
 const fail = (detail: string) => new HttpError(502, detail, { 'cache-control': 'no-store' });
 
+/** Why a fetch failed: undici's cause (ECONNRESET, other side closed) says more than its "fetch failed". */
+const reason = (e: unknown) => {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (e as Error).message;
+};
+
 /**
  * Fetches and validates a meta-tile image. Throws a 502 HttpError with the WMS's exception text when the answer
- * is not the image asked for.
+ * is not the image asked for, a 504 when the WMS does not answer in full within timeoutMs.
  */
 export async function fetchMetaTile(layer: CacheLayer, req: MetaRequest, timeoutMs: number): Promise<Uint8Array> {
-  let res: Response;
-  try {
-    res = await fetch(req.url, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (e) {
-    throw fail(`WMS request failed: ${(e as Error).message}`);
-  }
-  const body = new Uint8Array(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
+  const { res, body, readError } = await withUpstreamTimeout(timeoutMs, 'WMS GetMap', undefined, async (signal) => {
+    let res: Response;
+    try {
+      res = await fetch(req.url, { signal });
+    } catch (e) {
+      throw fail(`WMS request failed: ${reason(e)}`);
+    }
+    // an error status is reported as such even when its body cannot be read
+    let readError: unknown;
+    const body = await res.arrayBuffer().then((b) => new Uint8Array(b), (e: unknown) => {
+      readError = e;
+      return new Uint8Array(0);
+    });
+    return { res, body, readError };
+  });
   const type = (res.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
   if (res.status !== 200) throw fail(`WMS answered ${res.status}: ${exceptionText(body)}`);
+  if (readError) throw fail(`WMS answer could not be read: ${reason(readError)}`);
   if (type !== layer.wmsFormat) throw fail(`WMS answered ${type || 'no content type'} instead of ${layer.wmsFormat}: ${exceptionText(body)}`);
   if (!hasMagic(body, layer.wmsFormat)) throw fail(`WMS answer is not a ${layer.wmsFormat} image: ${exceptionText(body)}`);
   let meta: Metadata;

@@ -82,10 +82,9 @@ describe('/cog over a faulty HTTP source', () => {
   it.each(FAULTS)('%s on the block reads of a COG whose header is cached: 5xx, then the right pixels', async (_name, fault, status, detail) => {
     const url = faultyUrl();
     expect((await app.inject(`/cog/info?${q({ url })}`)).statusCode).toBe(200);
-    const before = proxy.faulted();
     proxy.inject({ fault, method: 'GET' });
     await expectJsonError(`${TILE}?${q({ url })}`, status, detail);
-    expect(proxy.faulted()).toBeGreaterThan(before); // the blocks were read upstream, through the fault
+    expect(proxy.faulted()).toBeGreaterThan(0); // the blocks were read upstream, through the fault
     proxy.clear();
     await expectHealthy(url);
   });

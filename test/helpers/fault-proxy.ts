@@ -47,7 +47,7 @@ export interface FaultProxy {
   /** Base URL without a trailing slash, e.g. http://127.0.0.1:41234 */
   url: string;
   requests: ProxiedRequest[];
-  /** Faults applied so far. */
+  /** Requests the last injected rule has faulted (still counted after clear()). */
   faulted(): number;
   /** Applies `rule` from now on (replacing the previous one). */
   inject(rule: FaultRule): void;
@@ -61,15 +61,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
   const requests: ProxiedRequest[] = [];
   let rule: FaultRule | undefined;
-  let matched = 0;
   let faulted = 0;
 
   const pick = (req: IncomingMessage): Fault | undefined => {
     if (!rule) return undefined;
     if (rule.method && rule.method !== req.method) return undefined;
     if (rule.path && !rule.path.test(req.url ?? '')) return undefined;
-    if (rule.times !== undefined && matched >= rule.times) return undefined;
-    matched++;
+    if (rule.times !== undefined && faulted >= rule.times) return undefined;
     faulted++;
     return rule.fault;
   };
@@ -81,9 +79,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse, fault: Fault | undefined) {
+    let gone = false; // the client gave up (timed out): nothing more to do
+    res.once('close', () => (gone = true));
     const body = await readAll(req); // a request body (PUT, POST) is read first, whatever is answered
-    if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
-    if (res.destroyed) return;
+    if (fault?.kind === 'delay') await delay(fault.ms, res);
+    if (gone) return;
     if (fault?.kind === 'status') {
       res.writeHead(fault.status, { 'content-type': fault.contentType ?? 'text/plain' }).end(fault.body ?? '');
       return;
@@ -119,7 +119,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     faulted: () => faulted,
     inject(next) {
       rule = next;
-      matched = 0;
+      faulted = 0;
     },
     clear() {
       rule = undefined;
@@ -130,6 +130,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         server.closeAllConnections(); // delayed and keep-alive connections would block close
       }),
   };
+}
+
+/** Waits `ms`, or less if the client closes the connection first. */
+function delay(ms: number, res: ServerResponse): Promise<void> {
+  return new Promise((done) => {
+    const timer = setTimeout(done, ms);
+    res.once('close', () => {
+      clearTimeout(timer);
+      done();
+    });
+  });
 }
 
 async function readAll(stream: IncomingMessage): Promise<Buffer> {
