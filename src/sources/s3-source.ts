@@ -107,7 +107,9 @@ export class S3Source extends RangedSource {
     // Only a refusal of this object is the client's 403; a bad key or signature of our own
     // credentials (also HTTP 403) is a server fault and falls through to 502.
     if (name === 'AccessDenied' || name === 'Forbidden') return forbidden(`access denied by S3: ${this.url}`);
-    return badGateway(`S3 request failed (${name}${status ? `, HTTP ${status}` : ''}): ${this.url}`);
+    // a network failure is a plain Error: its code (ECONNRESET) says what happened
+    const what = (error as NodeJS.ErrnoException | undefined)?.code ?? name;
+    return badGateway(`S3 request failed (${what}${status ? `, HTTP ${status}` : ''}): ${this.url}`);
   }
 }
 
