@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { parse } from '@loaders.gl/core';
 import { NPYLoader } from '@loaders.gl/textures';
+import { expect } from 'vitest';
 import { buildApp } from '../../src/index.js';
 import type { ServerConfig } from '../../src/config.js';
 
@@ -39,3 +40,12 @@ export const q = (params: Record<string, string | number | Array<string | number
   for (const [k, v] of Object.entries(params)) for (const item of Array.isArray(v) ? v : [v]) s.append(k, String(item));
   return s.toString();
 };
+
+/** The app answers `path` with the JSON error the server gives for failures: this status, `no-store`, a detail matching. */
+export async function expectJsonError(app: FastifyInstance, path: string, status: number, detail: RegExp) {
+  const res = await app.inject(path);
+  expect(res.statusCode, res.body).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/json/);
+  expect(res.headers['cache-control']).toBe('no-store');
+  expect(res.json().detail).toMatch(detail);
+}
