@@ -149,7 +149,13 @@ export class TerrainReader {
    * requests that join it, so it runs under the upstream timeout only, with no caller's signal.
    */
   private async decode(needs: ElevationNeed[], encoding: ElevationEncoding): Promise<Map<string, Float32Array | undefined>> {
-    const pngs = await Promise.all(needs.map((need) => this.fetchPng(need.url)));
+    // One failed fetch fails the decode: the others are dropped then, not left running for a request
+    // made after the upstream recovered to join and fail with.
+    const fetches = new AbortController();
+    const pngs = await Promise.all(needs.map((need) => this.fetchPng(need.url, fetches.signal))).catch((error: unknown) => {
+      fetches.abort(error);
+      throw error;
+    });
     const tiles = needs.flatMap((need, i) => (pngs[i] ? [{ key: need.key, part: need.part, png: pngs[i] }] : []));
     const { heights } = tiles.length > 0 ? await this.pool.elevation({ kind: 'elevation', encoding, size: TILE_SIZE, tiles }) : { heights: [] };
     const byId = new Map<string, Float32Array | undefined>(needs.map((need) => [partId(need.key, need.part), undefined]));
@@ -162,10 +168,10 @@ export class TerrainReader {
   }
 
   /** An elevation PNG's bytes; undefined when the tile does not exist (404: outside the dataset). */
-  private async fetchPng(url: string): Promise<Uint8Array | undefined> {
+  private async fetchPng(url: string, signal: AbortSignal): Promise<Uint8Array | undefined> {
     try {
       const source = await openSource(url, this.config);
-      return await source.read({ offset: 0, length: MAX_PNG_BYTES });
+      return await source.read({ offset: 0, length: MAX_PNG_BYTES }, signal);
     } catch (err) {
       if (err instanceof HttpError && err.status === 404) return undefined;
       throw err;
