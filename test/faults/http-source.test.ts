@@ -64,7 +64,7 @@ describe('/cog over a faulty HTTP source', () => {
     proxy.inject({ fault });
     await expectJsonError(app, `/cog/info?${q({ url })}`, status, detail);
     await expectJsonError(app, `${TILE}?${q({ url })}`, status, detail);
-    proxy.clear();
+    await proxy.clear();
     const info = await app.inject(`/cog/info?${q({ url })}`);
     expect(info.statusCode).toBe(200);
     expect(info.json()).toEqual((await app.inject(`/cog/info?${q({ url: fixture(COG) })}`)).json());
@@ -77,7 +77,7 @@ describe('/cog over a faulty HTTP source', () => {
     proxy.inject({ fault, method: 'GET' });
     await expectJsonError(app, `${TILE}?${q({ url })}`, status, detail);
     expect(proxy.faulted()).toBeGreaterThan(0); // the blocks were read upstream, through the fault
-    proxy.clear();
+    await proxy.clear();
     await expectHealthy(url);
   });
 
@@ -99,7 +99,7 @@ describe('/cog over a faulty HTTP source', () => {
     const url = faultyUrl();
     proxy.inject({ fault: { kind: 'short', bytes: 2000 } });
     await expectJsonError(app, `${TILE}?${q({ url })}`, 422, /cannot read GeoTIFF/);
-    proxy.clear();
+    await proxy.clear();
     await expectHealthy(url); // the short header chunk and size were dropped with the source
 
     // the same on the block reads, the header being cached: the blocks are not there
@@ -107,7 +107,7 @@ describe('/cog over a faulty HTTP source', () => {
     expect((await app.inject(`/cog/info?${q({ url: warm })}`)).statusCode).toBe(200);
     proxy.inject({ fault: { kind: 'short', bytes: 2000 } });
     await expectJsonError(app, `${TILE}?${q({ url: warm })}`, 422, /corrupt or unsupported block .*: unexpected end of file/);
-    proxy.clear();
+    await proxy.clear();
     await expectHealthy(warm);
   });
 
@@ -120,7 +120,7 @@ describe('/cog over a faulty HTTP source', () => {
       expect(res.statusCode).toBe(502);
       expect(res.json().detail).toMatch(/truncated|failed/);
     }
-    proxy.clear();
+    await proxy.clear();
     const healthy = await healthyTile();
     const served = await Promise.all(Array.from({ length: 8 }, () => app.inject(`${TILE}?${q({ url })}`)));
     for (const res of served) {
@@ -149,14 +149,14 @@ describe('/mesh over a faulty Terrarium source', () => {
     const template = faultyTemplate();
     proxy.inject({ fault });
     await expectJsonError(app, meshPath(template), status, detail);
-    proxy.clear();
+    await proxy.clear();
     await expectHealthyMesh(template);
   });
 
   it('url=terrarium through the configured template: a 500 on one neighbour tile fails the mesh, which works once it answers', async () => {
     proxy.inject({ fault: { kind: 'status', status: 500 }, path: new RegExp(`/${z}/${x0 + 1}/${y0}\\.png$`) });
     await expectJsonError(app, `/mesh/tiles/${z}/${x0}/${y0}.terrain?url=terrarium`, 502, /HTTP 500/);
-    proxy.clear();
+    await proxy.clear();
     const res = await app.inject(`/mesh/tiles/${z}/${x0}/${y0}.terrain?url=terrarium`);
     expect(res.statusCode).toBe(200);
     const healthy = await app.inject(`/mesh/tiles/${z}/${x0}/${y0}.terrain?${q({ url: `${http.url}/{z}/{x}/{y}.png` })}`);
@@ -167,7 +167,7 @@ describe('/mesh over a faulty Terrarium source', () => {
     const template = faultyTemplate();
     proxy.inject({ fault: { kind: 'short', bytes: 500 } });
     await expectJsonError(app, meshPath(template), 502, /corrupt PNG elevation tile/);
-    proxy.clear();
+    await proxy.clear();
     await expectHealthyMesh(template);
   });
 });

@@ -50,7 +50,7 @@ it.each<[string, Fault, number, RegExp]>([
   const url = await freshCog();
   proxy.inject({ fault, method: 'GET' });
   await expectJsonError(app, `${TILE}?${q({ url })}`, status, detail);
-  proxy.clear();
+  await proxy.clear();
   const good = await app.inject(`${TILE}?${q({ url })}`);
   expect(good.statusCode, good.body).toBe(200);
   const healthy = await app.inject(`${TILE}?${q({ url: fixture(COG) })}`);

@@ -49,9 +49,9 @@ afterAll(async () => {
   await app?.close();
   await Promise.all([stacProxy?.close(), api?.close(), healthyApi?.close(), assetProxy?.close(), http?.close()]);
 });
-beforeEach(() => {
-  stacProxy.clear();
-  assetProxy.clear();
+beforeEach(async () => {
+  await stacProxy.clear();
+  await assetProxy.clear();
 });
 
 const QUERY = JSON.stringify({ collections: ['sentinel-2-l2a'], datetime: '2023-10-01T00:00:00Z/2023-10-31T23:59:59Z' });
@@ -84,7 +84,7 @@ describe('/stac/mosaic with a faulty STAC API', () => {
     const url = searchUrl();
     stacProxy.inject({ fault });
     await expectJsonError(app, mosaicPath(url), status, detail);
-    stacProxy.clear();
+    await stacProxy.clear();
     const before = searches();
     await expectHealthy(url);
     expect(searches()).toBeGreaterThan(before); // the failed search was not remembered
@@ -103,7 +103,7 @@ describe('/stac/mosaic with a faulty STAC API', () => {
     };
     try {
       await expectJsonError(app, mosaicPath(url), 502, /STAC API answered HTTP 503: Service Unavailable/);
-      stacProxy.clear();
+      await stacProxy.clear();
       const before = searches();
       const res = await app.inject(mosaicPath(url));
       expect(res.statusCode, res.body).toBe(200);
@@ -129,7 +129,7 @@ describe('/stac/mosaic with a faulty asset', () => {
     api.items[0]!.assets.red!.href = `${assetProxy.url}/${COG}?case=${cases}`;
     assetProxy.inject({ fault });
     await expectJsonError(app, mosaicPath(url), status, detail);
-    assetProxy.clear();
+    await assetProxy.clear();
     await expectHealthy(url);
   });
 });

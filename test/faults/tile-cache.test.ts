@@ -60,9 +60,9 @@ afterAll(async () => {
   await Promise.all([wmsProxy?.close(), s3Proxy?.close(), wms?.close(), s3?.close()]);
   vi.unstubAllEnvs();
 });
-beforeEach(() => {
-  wmsProxy.clear();
-  s3Proxy.clear();
+beforeEach(async () => {
+  await wmsProxy.clear();
+  await s3Proxy.clear();
 });
 
 /** A tile inside the layer at zoom z (TMS rows: just south of the equator, east of 0), one zoom per case. */
@@ -122,7 +122,7 @@ describeWithMapServer('tile cache with a faulty WMS and S3', () => {
     await expectJsonError(app, tilePath('faulty', t), status, detail);
     expect(await listKeys(`faulty/${t.z}/`)).toEqual([]);
 
-    wmsProxy.clear();
+    await wmsProxy.clear();
     const good = await app.inject(tilePath('faulty', t));
     expect(good.statusCode).toBe(200);
     expect(good.headers['x-tile-cache']).toBe('render'); // the failure was not remembered
@@ -156,7 +156,7 @@ describeWithMapServer('tile cache with a faulty WMS and S3', () => {
     await vi.waitFor(() => expect(givenUp()).toBe(8), { timeout: 20_000, interval: 50 });
     expect(await listKeys(prefix)).toEqual([]);
 
-    s3Proxy.clear();
+    await s3Proxy.clear();
     const again = await app.inject(tilePath('faulty', t));
     expect(again.headers['x-tile-cache']).toBe('render'); // a miss: rendered and stored now
     await vi.waitFor(async () => expect(await listKeys(prefix)).toHaveLength(4), { timeout: 10_000, interval: 50 });
@@ -180,7 +180,7 @@ describeWithMapServer('tile cache with a faulty WMS and S3', () => {
       expect(res.statusCode, fault.kind).toBe(200);
       expect(res.headers['x-tile-cache'], fault.kind).toBe('render');
       expect(Buffer.compare(await pixels(res.rawPayload), await healthyPixels(t)), fault.kind).toBe(0);
-      s3Proxy.clear();
+      await s3Proxy.clear();
       await expectStoredIntact(t); // and the render's writes are done before the next fault
     }
   });
@@ -192,7 +192,7 @@ describeWithMapServer('tile cache with a faulty WMS and S3', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['x-tile-cache']).toBe('render');
     expect(logs.some((l) => l.msg === 'tile cache: S3 read failed' && l.key?.startsWith(`faulty/${t.z}/`))).toBe(true);
-    s3Proxy.clear();
+    await s3Proxy.clear();
     await expectStoredIntact(t);
 
     const stalledWrite = nextTile();

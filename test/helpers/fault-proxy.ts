@@ -51,8 +51,11 @@ export interface FaultProxy {
   faulted(): number;
   /** Applies `rule` from now on (replacing the previous one). */
   inject(rule: FaultRule): void;
-  /** Back to passing everything through. */
-  clear(): void;
+  /**
+   * Back to passing everything through, once the requests under way have been answered: a request
+   * made after `await clear()` cannot join a read the fault is still failing.
+   */
+  clear(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,6 +65,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const requests: ProxiedRequest[] = [];
   let rule: FaultRule | undefined;
   let faulted = 0;
+  let active = 0;
+  let whenIdle: Array<() => void> = [];
 
   const pick = (req: IncomingMessage): Fault | undefined => {
     if (!rule) return undefined;
@@ -75,6 +80,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const server = createServer((req, res) => {
     const fault = pick(req);
     requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', range: req.headers.range, fault: fault?.kind });
+    active++;
+    res.once('close', () => {
+      if (--active > 0) return;
+      for (const done of whenIdle) done();
+      whenIdle = [];
+    });
     handle(req, res, fault).catch(() => res.destroy());
   });
 
@@ -121,7 +132,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       rule = next;
       faulted = 0;
     },
-    clear() {
+    async clear() {
+      if (active > 0) await new Promise<void>((done) => whenIdle.push(done));
       rule = undefined;
     },
     close: () =>
