@@ -49,8 +49,8 @@ export interface KindStats {
 export interface ClientResult {
   seconds: number;
   byKind: Record<Kind, KindStats>;
-  /** 5xx other than 503 and network errors: `kind status detail` -> count and one path. */
-  failures: Record<string, { count: number; path: string }>;
+  /** Every answer but 200, grouped as `kind status detail`: count and one path. */
+  nonOk: Record<string, { count: number; path: string }>;
   /** Viewports shown and moves made, summed over clients. */
   viewports: number;
   /** CPU time of this process over wall time (1 = one core). */
@@ -137,7 +137,7 @@ const emptyStats = (): KindStats => ({ requests: 0, retries: 0, latenciesMs: [],
 
 export async function runClients(o: ClientOptions): Promise<ClientResult> {
   const byKind = { cog: emptyStats(), mosaic: emptyStats(), mesh: emptyStats() } satisfies Record<Kind, KindStats>;
-  const failures: ClientResult['failures'] = {};
+  const nonOk: ClientResult['nonOk'] = {};
   let viewports = 0;
   const t0 = performance.now();
   const end = t0 + o.durationMs;
@@ -161,14 +161,12 @@ export async function runClients(o: ClientOptions): Promise<ClientResult> {
         if (!bodyOk(layer.body, res.body)) stats.badBodies++;
         return;
       }
+      (nonOk[`${layer.kind} ${res.status} ${res.status === 204 ? '(no content)' : detailOf(res.body)}`] ??= { count: 0, path }).count++;
       if (res.status === 503) {
         if (res.retryAfter === undefined) stats.noRetryAfter++;
         const wait = Math.min(retryAfterMs(res.retryAfter), o.retryCapMs);
         if (performance.now() + wait >= end) return; // the run is over before the retry would go
         await sleep(wait);
-      } else if (res.status === 0 || res.status >= 500) {
-        const key = `${layer.kind} ${res.status} ${detailOf(res.body)}`;
-        (failures[key] ??= { count: 0, path }).count++;
       }
       if (performance.now() >= end) return;
     }
@@ -237,7 +235,7 @@ export async function runClients(o: ClientOptions): Promise<ClientResult> {
   await Promise.all(Array.from({ length: o.clients }, (_, i) => user(random(o.seed * 1000 + i))));
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  return { seconds, byKind, failures, viewports, clientCpu: (cpu.user + cpu.system) / 1e6 / seconds };
+  return { seconds, byKind, nonOk, viewports, clientCpu: (cpu.user + cpu.system) / 1e6 / seconds };
 }
 
 // Forked child: one ClientOptions message in, one ClientResult message out.

@@ -162,7 +162,11 @@ try {
     `(${Object.entries(caches).map(([k, v]) => `${k} ${mib(v)}`).join(', ')}); idle + caches = ${mib(idleRss + cacheTotal)}`);
   console.log(`statuses: ${JSON.stringify(all.statuses)}; 503 without Retry-After: ${all.noRetryAfter}; viewports: ${result.viewports}`);
   console.log(`server after the run: /healthz ${alive}, exit on SIGTERM ${stopped.code ?? stopped.signal}${stopped.forced ? ' (SIGKILLed after 10 s)' : ''}`);
-  for (const [key, f] of Object.entries(result.failures)) console.log(`FAILURE x${f.count}: ${key}\n  e.g. ${f.path}`);
+  // every answer but 200, grouped; 5xx other than 503 and network errors are failures
+  for (const [key, f] of Object.entries(result.nonOk)) {
+    const status = Number(key.split(' ')[1]);
+    console.log(`${status === 0 || (status >= 500 && status !== 503) ? 'FAILURE' : 'answer'} x${f.count}: ${key.slice(0, 300)}\n  e.g. ${f.path}`);
+  }
   const note = load.otherCores > 0.2 ? ': the machine was busy, these numbers are low and noisy' : '';
   console.log(`cores used: server ${serverCores.toFixed(2)}, load client ${result.clientCpu.toFixed(2)}, load test in all ${load.benchCores.toFixed(2)}, other processes ${load.otherCores.toFixed(2)} of ${availableParallelism()}${note}`);
   const goal = all.s5xx === 0 && all.network === 0 && all.noRetryAfter === 0 && all.badBodies === 0 && hwm <= idleRss + cacheTotal;
@@ -176,7 +180,7 @@ try {
     rssSamples: rss.samples.filter((_, i) => i % 10 === 0),
     cpu: { clientCores: result.clientCpu, ...load },
     seconds: result.seconds, viewports: result.viewports, layers: layers.map((l) => ({ id: l.id, kind: l.kind, template: l.template })),
-    rows: rows.map(({ ...r }) => r), failures: result.failures, goalMet: goal,
+    rows, nonOk: result.nonOk, goalMet: goal,
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `loadtest-${startedAt.replace(/[:.]/g, '-')}.json`);
