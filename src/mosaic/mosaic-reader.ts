@@ -1,5 +1,6 @@
 import { bandsToRead } from '../cog/bands.js';
 import type { CogReader } from '../cog/cog-reader.js';
+import type { CogHeader } from '../cog/cog-header.js';
 import type { ServerConfig } from '../config.js';
 import type { BlendInput, PixelSelection } from '../kernels/blend.js';
 import { typedArrayFor, type Resampling, type SampleType, type TypedArray } from '../kernels/types.js';
@@ -11,7 +12,7 @@ import { tilePolygon } from '../stac/geometry.js';
 import { searchItems } from '../stac/search.js';
 import type { StacItem } from '../stac/types.js';
 import type { OutputOptions, RenderedBody } from '../tiling/render-output.js';
-import { intersectsDataset, planTile } from '../tiling/tile-plan.js';
+import { intersectsDataset, planTile, type RasterPlan } from '../tiling/tile-plan.js';
 import { tileBoundsMercator, type TileIndex } from '../tiling/web-mercator.js';
 
 /**
@@ -41,6 +42,13 @@ export interface MosaicResult {
   /** `item/asset` read, and `item/asset (missing)` for assets an item lacks. */
   assets: string[];
   timings: Record<'search' | 'read' | 'blend' | 'encode', number>;
+}
+
+/** One asset of an item, ready to render: its header, the tile's plan over it and the 0-based bands to read. */
+interface AssetPlan {
+  header: CogHeader;
+  plan: RasterPlan;
+  bands: number[];
 }
 
 export class MosaicReader {
@@ -89,19 +97,19 @@ export class MosaicReader {
     const { found, missing } = itemAssets(item, req.assets);
     const assets = missing.map((name) => `${item.id}/${name} (missing)`);
     if (found.length === 0) return { assets };
-    const parts: Array<{ data: TypedArray; mask: Uint8Array; bands: number; dtype: SampleType }> = [];
-    for (const name of found) {
-      const part = await this.readAsset(item, name, req);
-      if (!part) return { assets }; // the asset does not cover the tile: neither does the item here
-      parts.push(part);
-      assets.push(`${item.id}/${name}`);
-    }
-    const tile = stackAssets(parts, req.size * req.size);
-    if (tile.bands > MAX_BANDS) throw badRequest(`too many bands: the assets of ${item.id} give ${tile.bands}, at most ${MAX_BANDS} (use bidx or fewer assets)`);
-    return { tile, assets };
+    // every asset's header first: an item one of whose assets does not cover the tile costs no render
+    const plans = await Promise.all(found.map((name) => this.planAsset(item, name, req)));
+    if (plans.some((p) => p === undefined)) return { assets };
+    const bands = plans.reduce((n, p) => n + p!.bands.length, 0);
+    if (bands > MAX_BANDS) throw badRequest(`too many bands: the assets of ${item.id} give ${bands}, at most ${MAX_BANDS} (use bidx or fewer assets)`);
+    // then the renders together: under load a tile waits once in the worker pool's queue, not once per asset
+    const parts = await Promise.all(plans.map((p) => this.renderAsset(p!, req)));
+    assets.push(...found.map((name) => `${item.id}/${name}`));
+    return { tile: stackAssets(parts, req.size * req.size), assets };
   }
 
-  private async readAsset(item: StacItem, name: string, req: MosaicRequest) {
+  /** The asset's header and tile plan; undefined when it does not cover the tile. */
+  private async planAsset(item: StacItem, name: string, req: MosaicRequest): Promise<AssetPlan | undefined> {
     const href = await assetHref(item, name, this.config, { signal: req.signal });
     const header = await this.cogs.header(href, req.signal);
     if (!intersectsDataset(header, tileBoundsMercator(req.tile))) return undefined;
@@ -110,6 +118,10 @@ export class MosaicReader {
     const bands = bandsToRead(header, req.bands, `asset ${name} of ${item.id}`);
     const bad = bands.find((b) => b >= header.samples);
     if (bad !== undefined) throw new HttpError(400, `invalid bidx ${bad + 1}: asset ${name} of ${item.id} has ${header.samples} band(s)`);
+    return { header, plan, bands };
+  }
+
+  private async renderAsset({ header, plan, bands }: AssetPlan, req: MosaicRequest) {
     const result = await this.cogs.render(header, plan, { bands, resampling: req.resampling, nodata: req.nodata, output: 'values', signal: req.signal });
     return { data: result.values!.data, mask: result.values!.mask, bands: bands.length, dtype: header.dtype };
   }

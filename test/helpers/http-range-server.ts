@@ -11,6 +11,8 @@ export interface RangeServerOptions {
   onRequest?(req: IncomingMessage, res: ServerResponse): boolean;
   /** Loopback address to listen on (default 127.0.0.1; 127.0.0.2 is another host to the address rules). */
   host?: string;
+  /** Called for every request it does not answer; a returned promise holds the answer until it settles. */
+  hold?(req: IncomingMessage): Promise<void> | undefined;
 }
 
 export interface RecordedRequest {
@@ -37,7 +39,10 @@ export async function startRangeServer(root: string, opts: RangeServerOptions = 
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     requests.push({ method: req.method ?? 'GET', path, range: req.headers.range });
     if (opts.onRequest?.(req, res)) return;
-    serveFile(root, path, req, res, opts.noRange ?? false).catch(() => res.destroy());
+    const serve = () => serveFile(root, path, req, res, opts.noRange ?? false).catch(() => res.destroy());
+    const held = opts.hold?.(req);
+    if (held) held.then(serve, () => res.destroy());
+    else void serve();
   });
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((done) => server.listen(0, host, done));
