@@ -37,6 +37,8 @@ export interface KindStats {
   retries: number;
   /** Latency of every answer (request to last body byte), ms. */
   latenciesMs: number[];
+  /** Time to each tile's final answer as the user waits for it (retries and Retry-After waits included), ms. */
+  tileMs: number[];
   bytes: number;
   /** Answers by status; 0 = network error or timeout. */
   statuses: Record<string, number>;
@@ -133,7 +135,7 @@ function viewportTiles([cols, rows]: [number, number], cx: number, cy: number, [
   return tiles.sort((a, b) => Math.hypot(a[0] + 0.5 - cx, a[1] + 0.5 - cy) - Math.hypot(b[0] + 0.5 - cx, b[1] + 0.5 - cy));
 }
 
-const emptyStats = (): KindStats => ({ requests: 0, retries: 0, latenciesMs: [], bytes: 0, statuses: {}, badBodies: 0, noRetryAfter: 0 });
+const emptyStats = (): KindStats => ({ requests: 0, retries: 0, latenciesMs: [], tileMs: [], bytes: 0, statuses: {}, badBodies: 0, noRetryAfter: 0 });
 
 export async function runClients(o: ClientOptions): Promise<ClientResult> {
   const byKind = { cog: emptyStats(), mosaic: emptyStats(), mesh: emptyStats() } satisfies Record<Kind, KindStats>;
@@ -149,6 +151,7 @@ export async function runClients(o: ClientOptions): Promise<ClientResult> {
   /** One tile as kepler fetches it: one retry, after Retry-After on 503. */
   const fetchTile = async (layer: Layer, path: string, agent: Agent) => {
     const stats = byKind[layer.kind];
+    const t0 = performance.now();
     for (let attempt = 0; attempt < 2; attempt++) {
       const start = performance.now();
       const res = await get(o.base + path, agent, o.timeoutMs);
@@ -159,17 +162,19 @@ export async function runClients(o: ClientOptions): Promise<ClientResult> {
       stats.statuses[res.status] = (stats.statuses[res.status] ?? 0) + 1;
       if (res.status === 200) {
         if (!bodyOk(layer.body, res.body)) stats.badBodies++;
-        return;
+        break;
       }
       (nonOk[`${layer.kind} ${res.status} ${res.status === 204 ? '(no content)' : detailOf(res.body)}`] ??= { count: 0, path }).count++;
+      if (res.status === 503 && res.retryAfter === undefined) stats.noRetryAfter++;
+      if (attempt > 0) break;
       if (res.status === 503) {
-        if (res.retryAfter === undefined) stats.noRetryAfter++;
         const wait = Math.min(retryAfterMs(res.retryAfter), o.retryCapMs);
         if (performance.now() + wait >= end) return; // the run is over before the retry would go
         await sleep(wait);
       }
       if (performance.now() >= end) return;
     }
+    stats.tileMs.push(performance.now() - t0);
   };
 
   const user = async (rand: () => number) => {
@@ -208,8 +213,9 @@ export async function runClients(o: ClientOptions): Promise<ClientResult> {
         // move
         const r = rand();
         const zs = zooms();
-        if (r < 0.05) {
-          layer = pickLayer();
+        const other = r < 0.05 ? pickLayer() : layer;
+        if (other !== layer) {
+          layer = other;
           loaded = new Set();
           z = zooms()[Math.floor(rand() * zooms().length)]!;
           [cx, cy] = centre() as [number, number];

@@ -88,6 +88,10 @@ interface Row {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Tiles answered, and the time to each tile's final answer (retries and Retry-After waits included). */
+  tiles: number;
+  tileP50Ms: number;
+  tileP99Ms: number;
   mbPerSec: number;
   s200: number;
   s204: number;
@@ -103,13 +107,15 @@ interface Row {
 
 function row(kind: string, stats: KindStats[], seconds: number): Row {
   const latencies = stats.flatMap((s) => s.latenciesMs).sort((a, b) => a - b);
+  const tiles = stats.flatMap((s) => s.tileMs).sort((a, b) => a - b);
   const statuses: Record<string, number> = {};
   for (const s of stats) for (const [k, n] of Object.entries(s.statuses)) statuses[k] = (statuses[k] ?? 0) + n;
   const count = (test: (status: number) => boolean) => Object.entries(statuses).filter(([k]) => test(Number(k))).reduce((a, [, n]) => a + n, 0);
   const sum = (f: (s: KindStats) => number) => stats.reduce((a, s) => a + f(s), 0);
   return {
     kind, requests: latencies.length, retries: sum((s) => s.retries), reqPerSec: latencies.length / seconds,
-    p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: percentile(latencies, 100), mbPerSec: sum((s) => s.bytes) / 1e6 / seconds,
+    p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: percentile(latencies, 100),
+    tiles: tiles.length, tileP50Ms: percentile(tiles, 50), tileP99Ms: percentile(tiles, 99), mbPerSec: sum((s) => s.bytes) / 1e6 / seconds,
     s200: count((s) => s === 200), s204: count((s) => s === 204), s4xx: count((s) => s >= 400 && s < 500), s503: count((s) => s === 503),
     s5xx: count((s) => s >= 500 && s !== 503), network: count((s) => s === 0), badBodies: sum((s) => s.badBodies), noRetryAfter: sum((s) => s.noRetryAfter), statuses,
   };
@@ -153,13 +159,15 @@ try {
   const all = rows[rows.length - 1]!;
   console.log(table(
     `Load test: ${opts.clients} kepler-like clients, ${result.seconds.toFixed(1)} s, ${opts.inflight} in flight each, loopback (${availableParallelism()} cores, shared)`,
-    ['kind', 'requests', 'retries', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'MB/s', '200', '204', '4xx', '503', 'other 5xx', 'net err', 'bad body'],
-    rows.map((r) => [r.kind, r.requests, r.retries, r.reqPerSec, r.p50Ms, r.p99Ms, r.maxMs, r.mbPerSec, r.s200, r.s204, r.s4xx, r.s503, r.s5xx, r.network, r.badBodies]),
-    [0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0],
+    ['kind', 'requests', 'retries', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'tile p99 ms', 'MB/s', '200', '204', '4xx', '503', 'other 5xx', 'net err', 'bad body'],
+    rows.map((r) => [r.kind, r.requests, r.retries, r.reqPerSec, r.p50Ms, r.p99Ms, r.maxMs, r.tileP99Ms, r.mbPerSec, r.s200, r.s204, r.s4xx, r.s503, r.s5xx, r.network, r.badBodies]),
+    [0, 0, 0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0],
   ));
   const mib = (b: number) => `${(b / MiB).toFixed(0)} MiB`;
-  console.log(`\nserver RSS: idle ${mib(idleRss)}, peak sampled ${mib(rss.peakBytes)}, VmHWM ${mib(hwm)}; configured cache limits ${mib(cacheTotal)} ` +
-    `(${Object.entries(caches).map(([k, v]) => `${k} ${mib(v)}`).join(', ')}); idle + caches = ${mib(idleRss + cacheTotal)}`);
+  const over = hwm - (idleRss + cacheTotal);
+  console.log(`\nserver RSS: idle ${mib(idleRss)}, peak sampled ${mib(rss.peakBytes)}, VmHWM ${mib(hwm)}, at the end ${mib(rss.samples.at(-1)?.[1] ?? NaN)}; ` +
+    `configured cache limits ${mib(cacheTotal)} (${Object.entries(caches).map(([k, v]) => `${k} ${mib(v)}`).join(', ')}); ` +
+    `idle + caches = ${mib(idleRss + cacheTotal)}, VmHWM ${over > 0 ? `${mib(over)} above` : `${mib(-over)} below`} it`);
   console.log(`statuses: ${JSON.stringify(all.statuses)}; 503 without Retry-After: ${all.noRetryAfter}; viewports: ${result.viewports}`);
   console.log(`server after the run: /healthz ${alive}, exit on SIGTERM ${stopped.code ?? stopped.signal}${stopped.forced ? ' (SIGKILLed after 10 s)' : ''}`);
   // every answer but 200, grouped; 5xx other than 503 and network errors are failures
