@@ -18,7 +18,7 @@ import { meterLoad } from './machine-load.js';
 import { percentile } from './measure.js';
 import { table } from './report.js';
 import { RESULTS_DIR } from './results.js';
-import { procCpuSeconds, procStatusBytes, sampleRss, startServerProcess } from './server-process.js';
+import { procCpuSeconds, procStatusBytes, sampleRss, scrapeMetrics, startServerProcess } from './server-process.js';
 
 const USAGE = 'usage: npm run loadtest -- [--clients N] [--duration SECONDS] [--mix cog=W,mosaic=W,mesh=W] [--inflight N] [--think MIN-MAX(ms)] [--retry-cap SECONDS] [--seed N]';
 
@@ -152,6 +152,8 @@ try {
   const hwm = procStatusBytes(server.pid, 'VmHWM');
   const serverCores = (procCpuSeconds(server.pid) - serverCpu0) / result.seconds;
   const alive = await fetch(`${server.base}/healthz`).then((r) => r.status, () => 0);
+  // what the caches hold at the end, and the main thread's V8 heap and external memory (workers not included)
+  const metrics = await scrapeMetrics(server.base, ['cache_size_bytes', 'cache_hits_total', 'cache_misses_total', 'nodejs_heap_size_total_bytes', 'nodejs_external_memory_bytes']);
   stopped = await server.stop();
   const load = meter();
 
@@ -168,6 +170,10 @@ try {
   console.log(`\nserver RSS: idle ${mib(idleRss)}, peak sampled ${mib(rss.peakBytes)}, VmHWM ${mib(hwm)}, at the end ${mib(rss.samples.at(-1)?.[1] ?? NaN)}; ` +
     `configured cache limits ${mib(cacheTotal)} (${Object.entries(caches).map(([k, v]) => `${k} ${mib(v)}`).join(', ')}); ` +
     `idle + caches = ${mib(idleRss + cacheTotal)}, VmHWM ${over > 0 ? `${mib(over)} above` : `${mib(-over)} below`} it`);
+  const held = Object.entries(metrics).filter(([k]) => k.startsWith('cache_size_bytes')).map(([k, v]) => `${/cache="([^"]+)"/.exec(k)?.[1]} ${mib(v)}`);
+  if (held.length > 0) {
+    console.log(`at the end (/metrics): caches hold ${held.join(', ')}; main thread V8 heap ${mib(metrics.nodejs_heap_size_total_bytes ?? NaN)}, external ${mib(metrics.nodejs_external_memory_bytes ?? NaN)}`);
+  }
   console.log(`statuses: ${JSON.stringify(all.statuses)}; 503 without Retry-After: ${all.noRetryAfter}; viewports: ${result.viewports}`);
   console.log(`server after the run: /healthz ${alive}, exit on SIGTERM ${stopped.code ?? stopped.signal}${stopped.forced ? ' (SIGKILLed after 10 s)' : ''}`);
   // every answer but 200, grouped; 5xx other than 503 and network errors are failures
@@ -183,7 +189,7 @@ try {
   const out = {
     startedAt, options: opts,
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version, commit: git('rev-parse', '--short', 'HEAD'), dirtyFiles: git('status', '--porcelain').split('\n').filter(Boolean).length },
-    server: { workers: config.workers, cacheLimits: caches, cacheTotalBytes: cacheTotal, idleRssBytes: idleRss, peakRssBytes: rss.peakBytes, vmHwmBytes: hwm, cores: serverCores, healthzAfter: alive, exit: stopped },
+    server: { workers: config.workers, cacheLimits: caches, cacheTotalBytes: cacheTotal, idleRssBytes: idleRss, peakRssBytes: rss.peakBytes, vmHwmBytes: hwm, cores: serverCores, healthzAfter: alive, exit: stopped, metrics },
     // one RSS sample a second is enough to plot
     rssSamples: rss.samples.filter((_, i) => i % 10 === 0),
     cpu: { clientCores: result.clientCpu, ...load },

@@ -118,3 +118,15 @@ export function sampleRss(pid: number, everyMs = 100): RssSampler {
     },
   };
 }
+
+/** Samples of the server's /metrics (Prometheus text), `name{labels}` -> value; empty when /metrics is off or protected. */
+export async function scrapeMetrics(base: string, names: string[]): Promise<Record<string, number>> {
+  const res = await fetch(`${base}/metrics`).catch(() => undefined);
+  if (!res?.ok) return {};
+  const out: Record<string, number> = {};
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (m && names.includes(m[1]!)) out[m[1]! + (m[2] ?? '')] = Number(m[3]);
+  }
+  return out;
+}
