@@ -139,7 +139,7 @@ const server = await startServerProcess({
 try {
   const layers = await data.layers(server.base);
   const idleRss = procStatusBytes(server.pid, 'VmRSS');
-  log(`  server pid ${server.pid} on ${server.base}, ${config.workers} workers, idle RSS ${(idleRss / MiB).toFixed(0)} MiB; layers: ${layers.map((l) => l.id).join(', ')}`);
+  log(`  server pid ${server.pid} on ${server.base}, ${config.workers} workers, MAX_WORKER_REQUESTS ${config.maxWorkerRequests}, idle RSS ${(idleRss / MiB).toFixed(0)} MiB; layers: ${layers.map((l) => l.id).join(', ')}`);
   log(`== ${opts.clients} clients for ${opts.durationS} s, mix ${KINDS.map((k) => `${k}=${opts.mix[k]}`).join(',')}, ${opts.inflight} in flight each`);
   const meter = meterLoad();
   const serverCpu0 = procCpuSeconds(server.pid);
@@ -189,7 +189,7 @@ try {
   const out = {
     startedAt, options: opts,
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version, commit: git('rev-parse', '--short', 'HEAD'), dirtyFiles: git('status', '--porcelain').split('\n').filter(Boolean).length },
-    server: { workers: config.workers, cacheLimits: caches, cacheTotalBytes: cacheTotal, idleRssBytes: idleRss, peakRssBytes: rss.peakBytes, vmHwmBytes: hwm, cores: serverCores, healthzAfter: alive, exit: stopped, metrics },
+    server: { workers: config.workers, maxWorkerRequests: config.maxWorkerRequests, cacheLimits: caches, cacheTotalBytes: cacheTotal, idleRssBytes: idleRss, peakRssBytes: rss.peakBytes, vmHwmBytes: hwm, cores: serverCores, healthzAfter: alive, exit: stopped, metrics },
     // one RSS sample a second is enough to plot
     rssSamples: rss.samples.filter((_, i) => i % 10 === 0),
     cpu: { clientCores: result.clientCpu, ...load },
