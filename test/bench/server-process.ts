@@ -7,13 +7,20 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 
+/** How the server process ended: its exit code or signal, and whether it had to be SIGKILLed. */
+export interface ServerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  forced: boolean;
+}
+
 export interface ServerProcess {
   base: string;
   pid: number;
   /** The last lines the server wrote to stdout/stderr (pino JSON at LOG_LEVEL and anything else). */
   output: string[];
   /** SIGTERM, and SIGKILL if it has not exited after `graceMs`; resolves with how it exited. */
-  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; forced: boolean }>;
+  stop(graceMs?: number): Promise<ServerExit>;
 }
 
 /** A port free right now on 127.0.0.1 (the server needs a fixed PORT). */
