@@ -62,6 +62,8 @@ export function exceptionText(body: Uint8Array): string {
   const text = Buffer.from(body.subarray(0, 64 * 1024)).toString('utf8');
   const found = [...text.matchAll(/<(?:\w+:)?ServiceException\b[^>]*>([\s\S]*?)<\/(?:\w+:)?ServiceException>/g)].map((m) => m[1]);
   const raw = found.length > 0 ? found.join('; ') : text.slice(0, 500);
+  // a binary body (an image in another format, say) would put raw bytes into the JSON error
+  if (/[\u0000-\u0008\u000e-\u001f\ufffd]/.test(raw)) return `${body.length} bytes of binary data`;
   return raw.replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1').replace(/\s+/g, ' ').trim();
 }
 

@@ -95,6 +95,8 @@ describe('GetMap', () => {
     expect(hasMagic(new Uint8Array([0xff, 0xd8, 0xff, 0xe0]), 'image/jpeg')).toBe(true);
     const xml = '<?xml version="1.0"?><ogc:ServiceExceptionReport><ogc:ServiceException code="x"><![CDATA[bad  layer]]></ogc:ServiceException></ogc:ServiceExceptionReport>';
     expect(exceptionText(new TextEncoder().encode(xml))).toBe('bad layer');
+    // binary (a JPEG where a PNG was asked for): no raw bytes in the error
+    expect(exceptionText(new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16, 74, 70, 73, 70]))).toBe('10 bytes of binary data');
   });
 });
 
