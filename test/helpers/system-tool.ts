@@ -23,6 +23,5 @@ export interface SystemTool {
 export function describeWithSystemTool(tool: SystemTool, name: string, fn: () => void, options: { timeout?: number }): void {
   const d = systemToolRequirement(tool.available, REQUIRE_SYSTEM_TESTS);
   if (d === 'fail') throw new Error(tool.missingMessage);
-  if (d === 'run') describe(name, options, fn);
-  else describe.skip(`${name} (${tool.name} not installed)`, options, fn);
+  describe.skipIf(d === 'skip')(d === 'run' ? name : `${name} (${tool.name} not installed)`, options, fn);
 }
