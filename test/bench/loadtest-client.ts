@@ -13,6 +13,7 @@
 import { Agent, request } from 'node:http';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import type { Kind, Layer, TileRange } from './loadtest-data.js';
+import { rng } from '../kernels/fixtures.js';
 
 export interface ClientOptions {
   base: string;
@@ -65,17 +66,6 @@ interface Answer {
   retryAfter?: string;
 }
 
-/** mulberry32: a small seeded generator, so that a run's moves can be repeated. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -238,7 +228,7 @@ export async function runClients(o: ClientOptions): Promise<ClientResult> {
     }
   };
 
-  await Promise.all(Array.from({ length: o.clients }, (_, i) => user(random(o.seed * 1000 + i))));
+  await Promise.all(Array.from({ length: o.clients }, (_, i) => user(rng(o.seed * 1000 + i))));
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   return { seconds, byKind, nonOk, viewports, clientCpu: (cpu.user + cpu.system) / 1e6 / seconds };

@@ -8,22 +8,13 @@ import type { Kernels } from '../../src/kernels/kernels.js';
 import { loadKernels } from '../../src/kernels/load-node.js';
 import { SAMPLE_TYPES, typedArrayFor, type SampleType, type TypedArray } from '../../src/kernels/types.js';
 import { blendReference } from './reference/blend.js';
+import { rng } from './fixtures.js';
 
 let kernels: Kernels;
 beforeAll(async () => {
   kernels = await loadKernels();
 });
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random samples over the whole range of the type; floats mix in NaN, +-0, +-Infinity and huge values. */
 function randomSample(dtype: SampleType, rnd: () => number): number {
@@ -203,7 +194,7 @@ describe("blendTiles: numpy's rules", () => {
   });
 
   it('count: uint8 below 256 tiles, uint32 from 256, one band, never masked', () => {
-    const rnd = mulberry32(7);
+    const rnd = rng(7);
     for (const n of [255, 256, 300]) {
       const tiles = randomTiles('int16', 2, 37, n, rnd);
       const r = blendTiles(kernels, 'count', 'int16', 2, 37, tiles);
@@ -234,7 +225,7 @@ describe("blendTiles: numpy's rules", () => {
 describe('blendTiles: WASM equals the reference bit for bit', () => {
   for (const dtype of SAMPLE_TYPES) {
     it(`every method on random ${dtype} tiles`, () => {
-      const rnd = mulberry32(SAMPLE_TYPES.indexOf(dtype) + 1);
+      const rnd = rng(SAMPLE_TYPES.indexOf(dtype) + 1);
       for (const n of [1, 2, 3, 4, 16, 17]) {
         // 1000 + 3 pixels: padding in every plane; 4096: whole vectors, no padding
         for (const pixels of [1003, 4096]) {
@@ -254,7 +245,7 @@ describe('blendTiles: WASM equals the reference bit for bit', () => {
   }
 
   it('tiny tiles and subarray views', () => {
-    const rnd = mulberry32(99);
+    const rnd = rng(99);
     for (const pixels of [0, 1, 15, 16, 17]) {
       for (const dtype of ['uint16', 'float32'] as const) {
         const tiles = randomTiles(dtype, 3, pixels + 5, 4, rnd).map((t) => ({ data: t.data.subarray(5), mask: t.mask.subarray(5) }));
@@ -268,7 +259,7 @@ describe('blendTiles: WASM equals the reference bit for bit', () => {
 
 describe('FirstFill', () => {
   it("equals blendTiles('first') and is filled once every pixel is", () => {
-    const rnd = mulberry32(5);
+    const rnd = rng(5);
     for (const dtype of SAMPLE_TYPES) {
       const pixels = 333;
       const tiles = randomTiles(dtype, 3, pixels, 16, rnd);
