@@ -8,11 +8,10 @@
 // /cog npy with return_mask and bidx, /stac/mosaic npy with assets, return_mask and query, /mesh
 // terrain with url=terrarium and kepler's mesh_max_error), one png layer with rescale and a colormap,
 // and the tile extent at each zoom (deck.gl's TileLayer requests only tiles inside the data's extent).
-import { fork, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../../src/paths.js';
+import { ask, forkBenchChild } from './bench-child.js';
 import type { StacItem } from '../../src/stac/types.js';
 import { tileForLonLat } from '../../src/tiling/web-mercator.js';
 import { cloneItem, fixtureItems, startStacApi, type StacApi } from '../helpers/stac-api.js';
@@ -53,15 +52,6 @@ const OVERZOOM = 2;
 /** kepler.gl's mesh_max_error for a zoom, as its URLs carry it (2 decimals). */
 export const keplerMeshMaxError = (z: number) => ((77067.34 / 2 ** z) * 0.8).toFixed(2);
 
-function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number) => reject(new Error(`child exited with ${code}`));
-    child.once('exit', onExit);
-    child.once('message', (m) => (child.off('exit', onExit), resolve(m as T)));
-    child.send(message as object);
-  });
-}
-
 /** The tiles covering a lon/lat box at zoom z. */
 function rangeOf([w, s, e, n]: number[], z: number): TileRange {
   const nw = tileForLonLat(w!, n!, z), se = tileForLonLat(e!, s!, z);
@@ -86,7 +76,7 @@ export async function startLoadData(log: (s: string) => void): Promise<LoadData>
   log('  building the Terrarium mosaics (17 x 17 tiles each, from test/fixtures/terrain)');
   const mosaics = [await gcMosaic(MESH_BLOCK + 1), await fujiMosaic(MESH_BLOCK + 1)];
   for (const m of mosaics) writeMosaic(join(dir, 'terrarium'), m);
-  const files = fork(new URL('./tile-server.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], cwd: PACKAGE_ROOT });
+  const files = forkBenchChild('./tile-server.ts');
   let api: StacApi | undefined;
   try {
     const { url } = await ask<{ url: string }>(files, { root: dir });

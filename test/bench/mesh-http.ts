@@ -19,7 +19,7 @@
 // pool's threads (PNG decode, mesh, encode: the threads that appeared when the app started), the
 // server's other threads (V8 GC helpers, libuv), the tile server and the load client, from
 // /proc/self/task (Linux) and process.cpuUsage.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +31,7 @@ import { loadKernels } from '../../src/kernels/load-node.js';
 import type { ElevationPart } from '../../src/mesh/elevation-grid.js';
 import { runElevationTask } from '../../src/mesh/elevation-task.js';
 import { runMeshTask, type MeshResult } from '../../src/mesh/mesh-task.js';
-import { PACKAGE_ROOT } from '../../src/paths.js';
+import { ask, forkBenchChild } from './bench-child.js';
 import { buildApp } from '../../src/server/app.js';
 import { openSource } from '../../src/sources/open-source.js';
 import { decodeQuantizedMesh } from '../kernels/reference/quantized-mesh.js';
@@ -97,21 +97,8 @@ const tilePath = (s: Scenario, i: number, j: number) =>
   `/mesh/tiles/${s.mosaic.z}/${s.mosaic.x0 + i}/${s.mosaic.y0 + j}.terrain?url=terrarium&mesh_max_error=${s.maxError}${s.quantizer ? `&mesh_quantizer=${s.quantizer}` : ''}`;
 const block = (s: Scenario, n: number) => Array.from({ length: n * n }, (_, k) => tilePath(s, k % n, Math.floor(k / n)));
 
-function forkChild(file: string): ChildProcess {
-  return fork(new URL(file, import.meta.url), [], { execArgv: ['--import', 'tsx'], cwd: PACKAGE_ROOT });
-}
-
-function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number) => reject(new Error(`child exited with ${code}`));
-    child.once('exit', onExit);
-    child.once('message', (m) => (child.off('exit', onExit), resolve(m as T)));
-    child.send(message as object);
-  });
-}
-
 async function runClient(o: MeshLoadOptions): Promise<LoadResult> {
-  const child = forkChild('./mesh-load.ts');
+  const child = forkBenchChild('./mesh-load.ts');
   return ask<LoadResult>(child, o);
 }
 
@@ -182,7 +169,7 @@ export async function benchMeshHttp(budget: { coldMs: number; meshOnlyMs: number
   const dir = mkdtempSync(join(tmpdir(), 'bench-mesh-tiles-'));
   writeMosaic(dir, gc);
   writeMosaic(dir, fuji);
-  const tileServer = forkChild('./tile-server.ts');
+  const tileServer = forkBenchChild('./tile-server.ts');
   const { url } = await ask<{ url: string }>(tileServer, { root: dir });
   const template = `${url}/{z}/{x}/{y}.png`;
   const base = { sourceAllowlist: [url + '/'], allowPrivateAddresses: true, terrariumUrlTemplate: template };
