@@ -17,3 +17,14 @@ export function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
     child.send(message as object);
   });
 }
+
+/** Runs a one-shot bench child (a load client): sends it its options and answers with its one message. */
+export function runBenchChild<T>(file: string, message: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = forkBenchChild(file);
+    child.once('message', (m) => resolve(m as T));
+    child.once('error', reject);
+    child.once('exit', (code) => code !== 0 && reject(new Error(`${file} exited with ${code}`)));
+    child.send(message as object);
+  });
+}

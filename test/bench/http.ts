@@ -1,12 +1,11 @@
 // Part (c): the server on 127.0.0.1:0 driven over real sockets, warm caches, concurrency 8, by our
 // node:http client (a separate process: http-load.ts) and by wrk when it is installed.
-import { fork } from 'node:child_process';
 import { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { PACKAGE_ROOT } from '../../src/paths.js';
 import { buildApp } from '../../src/server/app.js';
 import { get, type LoadOptions, type LoadResult } from './http-load.js';
+import { runBenchChild } from './bench-child.js';
 import { FIXTURES, SCENARIOS, tilePath } from './scenarios.js';
 import { verifyTiles } from './verify.js';
 import { hasWrk, runWrk } from './wrk.js';
@@ -19,17 +18,6 @@ export interface HttpRow extends LoadResult {
   serverElu: number;
   /** wrk counts response headers in bytes, our client only bodies. */
   bytesInclude: 'body' | 'headers+body';
-}
-
-/** Runs http-load.ts in a child process, so the client does not share the server's event loop. */
-function runClient(o: LoadOptions): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(new URL('./http-load.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], cwd: PACKAGE_ROOT });
-    child.once('message', (m) => resolve(m as LoadResult));
-    child.once('error', reject);
-    child.once('exit', (code) => code !== 0 && reject(new Error(`load client exited with ${code}`)));
-    child.send(o);
-  });
 }
 
 async function withElu<T>(run: () => Promise<T>): Promise<T & { serverElu: number }> {
@@ -51,7 +39,7 @@ export async function benchHttp(durationMs: number, concurrency: number, useWrk:
       await verifyTiles(s, (path, headers) => get(base + path, agent, headers)); // also warms the caches
       const o: LoadOptions = { base, paths: s.tiles.map((_, i) => tilePath(s, i)), headers: s.headers, concurrency, durationMs };
       log(`  node:http c=${concurrency} ${s.name}`);
-      rows.push({ scenario: s.name, tool: 'node:http', concurrency, bytesInclude: 'body', ...(await withElu(() => runClient(o))) });
+      rows.push({ scenario: s.name, tool: 'node:http', concurrency, bytesInclude: 'body', ...(await withElu(() => runBenchChild<LoadResult>('./http-load.ts', o))) });
       if (wrk) {
         log(`  wrk       c=${concurrency} ${s.name}`);
         rows.push({ scenario: s.name, tool: 'wrk', concurrency, bytesInclude: 'headers+body', ...(await withElu(() => runWrk(o, 2))) });

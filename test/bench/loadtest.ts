@@ -7,13 +7,13 @@
 // configured cache limits; writes test/bench/results/loadtest-<timestamp>.json and loadtest-latest.json.
 // The goal: no 5xx but deliberate 503s (with Retry-After), no network errors, RSS bounded by the caches.
 // Exits 1 when an answer failed (a 5xx but 503, a network error, a malformed 200 body, a 503 without Retry-After).
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
-import { PACKAGE_ROOT } from '../../src/paths.js';
 import type { ClientOptions, ClientResult, KindStats } from './loadtest-client.js';
+import { runBenchChild } from './bench-child.js';
 import { KINDS, startLoadData, type Kind } from './loadtest-data.js';
 import { meterLoad } from './machine-load.js';
 import { percentile } from './measure.js';
@@ -70,16 +70,6 @@ function parseArgs(argv: string[]): Options {
 const MiB = 1024 * 1024;
 const log = (s: string) => process.stderr.write(s + '\n');
 const git = (...args: string[]) => { try { return execFileSync('git', args, { encoding: 'utf8' }).trim(); } catch { return 'n/a'; } };
-
-function runClients(o: ClientOptions): Promise<ClientResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(new URL('./loadtest-client.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], cwd: PACKAGE_ROOT });
-    child.once('message', (m) => resolve(m as ClientResult));
-    child.once('error', reject);
-    child.once('exit', (code) => code !== 0 && reject(new Error(`load client exited with ${code}`)));
-    child.send(o);
-  });
-}
 
 interface Row {
   kind: string;
@@ -145,10 +135,10 @@ try {
   const meter = meterLoad();
   const serverCpu0 = procCpuSeconds(server.pid);
   const sampler = sampleRss(server.pid, 100);
-  const result = await runClients({
+  const result = await runBenchChild<ClientResult>('./loadtest-client.ts', {
     base: server.base, layers, clients: opts.clients, durationMs: opts.durationS * 1000, mix: opts.mix, inflight: opts.inflight, viewport: [5, 4],
     thinkMs: opts.thinkMs, retryCapMs: opts.retryCapS * 1000, timeoutMs: 60_000, seed: opts.seed,
-  });
+  } satisfies ClientOptions);
   const rss = sampler.stop();
   const hwm = procStatusBytes(server.pid, 'VmHWM');
   const serverCores = (procCpuSeconds(server.pid) - serverCpu0) / result.seconds;

@@ -12,7 +12,7 @@
 // through &_=N) runs for the time budget: warm block and search caches, as part (c) `http`.
 // With `first` the server stops reading items once every pixel is filled: with fully overlapping
 // items that is the first batch of MOSAIC_CONCURRENCY (4) items, whatever N is; `mean` reads all N.
-import { execFile, fork } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,12 +20,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { PACKAGE_ROOT } from '../../src/paths.js';
 import { buildApp } from '../../src/server/app.js';
 import type { StacItem } from '../../src/stac/types.js';
 import { tileForLonLat } from '../../src/tiling/web-mercator.js';
 import { cloneItem, fixtureItems, startStacApi } from '../helpers/stac-api.js';
-import { get, type LoadOptions, type LoadResult } from './http-load.js';
+import { get, type LoadResult } from './http-load.js';
+import { ask, forkBenchChild, runBenchChild } from './bench-child.js';
 import { table } from './report.js';
 import { FIXTURES } from './scenarios.js';
 
@@ -47,25 +47,6 @@ export const TITILER_STAC_NPY_REQ_PER_SEC = 72;
 const ITEM_COUNTS = [1, 4, 16];
 const METHODS = ['first', 'mean'] as const;
 const WINDOW = 1000, OFFSET = 800, STEP = 16;
-
-function runClient(o: LoadOptions): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(new URL('./http-load.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], cwd: PACKAGE_ROOT });
-    child.once('message', (m) => resolve(m as LoadResult));
-    child.once('error', reject);
-    child.once('exit', (code) => code !== 0 && reject(new Error(`load client exited with ${code}`)));
-    child.send(o);
-  });
-}
-
-function ask<T>(child: ReturnType<typeof fork>, message: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number) => reject(new Error(`child exited with ${code}`));
-    child.once('exit', onExit);
-    child.once('message', (m) => (child.off('exit', onExit), resolve(m as T)));
-    child.send(message as object);
-  });
-}
 
 type Ring = number[][];
 
@@ -97,7 +78,7 @@ export async function benchMosaicHttp(durationMs: number, log: (s: string) => vo
   const c = tileForLonLat((west + east) / 2, (south + north) / 2, 9);
   const tiles = [[0, 0], [1, 0], [0, 1], [1, 1]].map(([dx, dy]) => ({ z: 9, x: c.x - 1 + dx!, y: c.y - 1 + dy! }));
 
-  const tileServer = fork(new URL('./tile-server.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], cwd: PACKAGE_ROOT });
+  const tileServer = forkBenchChild('./tile-server.ts');
   const agent = new Agent({ keepAlive: true });
   const rows: MosaicRow[] = [];
   try {
@@ -127,7 +108,7 @@ export async function benchMosaicHttp(durationMs: number, log: (s: string) => vo
           }));
           log(`  node:http c=8 ${count} item(s), pixel_selection=${method} (${itemsRead} read)`);
           const elu = performance.eventLoopUtilization();
-          const r = await runClient({ base, paths, concurrency: 8, durationMs });
+          const r = await runBenchChild<LoadResult>('./http-load.ts', { base, paths, concurrency: 8, durationMs });
           rows.push({ items: count, pixelSelection: method, concurrency: 8, itemsRead, ...r, serverElu: performance.eventLoopUtilization(elu).utilization });
         }
       } finally {
