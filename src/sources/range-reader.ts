@@ -40,6 +40,8 @@ interface InFlight {
   controller: AbortController;
   /** Callers still waiting; the read is aborted only when all of them have given up. */
   waiters: number;
+  /** The bytes went to a waiter; the others get copies. */
+  claimed: boolean;
 }
 
 /**
@@ -72,10 +74,14 @@ export class RangeReader {
     await Promise.all(
       groups.map(async (group) => {
         const bytes = await this.fetchGroup(group, signal);
+        // Each result owns its buffer: callers may move it to a worker. A read for one range is
+        // this caller's already (see wait); several ranges and the kept header chunk are copied from.
+        if (group.members.length === 1 && !group.isHeader) {
+          results[group.members[0]!] = bytes;
+          return;
+        }
         for (const i of group.members) {
           const { offset, length } = ranges[i]!;
-          // A copy, so each result owns its buffer: callers may transfer it to a worker, and the
-          // shared read and header chunk must stay intact.
           results[i] = bytes.slice(offset - group.offset, offset - group.offset + length);
         }
       }),
@@ -133,15 +139,24 @@ export class RangeReader {
       // Every waiter handles its own copy of the outcome; a read all waiters abandoned must not
       // surface as an unhandled rejection.
       promise.catch(() => {});
-      entry = { key, promise, controller, waiters: 0 };
+      entry = { key, promise, controller, waiters: 0, claimed: false };
       this.inFlight.set(key, entry);
     }
     return this.wait(entry, signal);
   }
 
+  /**
+   * The read's bytes for one caller: the first to get them takes them, later ones a copy, made as
+   * the read completes (before the first can move its bytes to a worker thread).
+   */
   private wait(entry: InFlight, signal?: AbortSignal): Promise<Uint8Array> {
     entry.waiters++;
-    if (!signal) return entry.promise;
+    const take = (bytes: Uint8Array) => {
+      if (entry.claimed) return bytes.slice();
+      entry.claimed = true;
+      return bytes;
+    };
+    if (!signal) return entry.promise.then(take);
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         if (--entry.waiters === 0) {
@@ -154,7 +169,7 @@ export class RangeReader {
       entry.promise.then(
         (bytes) => {
           signal.removeEventListener('abort', onAbort);
-          resolve(bytes);
+          resolve(take(bytes));
         },
         (error: unknown) => {
           signal.removeEventListener('abort', onAbort);

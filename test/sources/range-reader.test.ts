@@ -92,7 +92,10 @@ describe('range reader (through a real HTTP source)', () => {
     parked.forEach((answer) => answer());
     const [a, b] = await Promise.all([first, second]);
     expect(a).toEqual(b);
-    expect(a).not.toBe(b); // each caller still owns its bytes
+    expect(a).not.toBe(b); // each caller still owns its bytes: moving one to a worker leaves the other whole
+    structuredClone(a, { transfer: [a.buffer as ArrayBuffer] });
+    expect(a.byteLength).toBe(0);
+    expect(b).toEqual(new Uint8Array(bytes.subarray(200 * KiB, 208 * KiB)));
     expect(gets()).toHaveLength(1);
     expect(src.stats.requests).toBe(1);
     // Once settled nothing is remembered: the next read goes upstream again.
