@@ -51,15 +51,16 @@ export function unfilterScanlines(k: Kernels, scanlines: Uint8Array, stride: num
 /**
  * Heights from the inflated scanlines of an 8-bit RGB or RGBA elevation PNG, unfiltered and decoded
  * in one pass through the module: rows x width heights, or with 'first-pixels' the first height of
- * each row (a tile's first column).
+ * each row (a tile's first column); written into `out` when given (it must hold exactly that many).
  */
 export function decodeElevationScanlines(
   k: Kernels, scanlines: Uint8Array, width: number, rows: number, channels: 3 | 4, encoding: ElevationEncoding, part: ScanlinePart = 'all',
+  out?: Float32Array,
 ): Float32Array {
   const { enc } = checkElevationArgs(width, rows, channels, encoding);
   k.exports.reset();
   const pixels = part === 'all' ? width * rows : rows;
-  return heightsAt(k, unfilterIn(k, scanlines, width * channels, rows, channels, part), pixels, channels, enc);
+  return heightsAt(k, unfilterIn(k, scanlines, width * channels, rows, channels, part), pixels, channels, enc, out);
 }
 
 function checkElevationArgs(width: number, height: number, channels: number, encoding: ElevationEncoding): { enc: number; pixels: number } {
@@ -74,15 +75,18 @@ function checkElevationArgs(width: number, height: number, channels: number, enc
   return { enc, pixels };
 }
 
-/** Runs decode_elevation on `pixels` pixels already in module memory at `src`; copies the heights out. */
-function heightsAt(k: Kernels, src: number, pixels: number, channels: number, enc: number): Float32Array {
+/** Runs decode_elevation on `pixels` pixels already in module memory at `src`; copies the heights out (into `out`). */
+function heightsAt(k: Kernels, src: number, pixels: number, channels: number, enc: number, out?: Float32Array): Float32Array {
+  if (out && out.length !== pixels) throw new RangeError(`decodeElevation: output holds ${out.length} heights, need ${pixels}`);
   const x = k.exports;
   const fn = x['decode_elevation'] as DecodeFn | undefined;
   if (typeof fn !== 'function') throw new TypeError('kernels module lacks decode_elevation: stale build?');
-  const out = alloc(k, pixels * 4);
-  const rc = fn(src, pixels, channels, enc, out);
+  const at = alloc(k, pixels * 4);
+  const rc = fn(src, pixels, channels, enc, at);
   if (rc !== 0) throw new RangeError(`decodeElevation: bad arguments (error ${rc})`);
-  return new Float32Array(x.memory.buffer.slice(out, out + pixels * 4));
+  if (!out) return new Float32Array(x.memory.buffer.slice(at, at + pixels * 4));
+  out.set(new Float32Array(x.memory.buffer, at, pixels));
+  return out;
 }
 
 type UnfilterFn = (src: number, stride: number, rows: number, bpp: number, out: number) => number;

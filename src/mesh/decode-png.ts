@@ -31,19 +31,25 @@ interface PngImage {
  * is taken from the start of the image data only: damage further on is found when that tile itself
  * is decoded whole.
  *
- * Returns the heights of `part` of an m x m PNG: m x m, or m (the first column or row).
+ * Returns the heights of `part` of an m x m PNG: m x m, or m (the first column or row), written
+ * into `out` when given (it must hold exactly that many).
  */
 export async function decodeElevationPng(
-  kernels: Kernels, bytes: Uint8Array, what: string, part: ElevationPart, encoding: ElevationEncoding, m: number,
+  kernels: Kernels, bytes: Uint8Array, what: string, part: ElevationPart, encoding: ElevationEncoding, m: number, out?: Float32Array,
 ): Promise<Float32Array> {
   const png = readPng(bytes, what);
   if (png.width !== m || png.height !== m) throw badGateway(`elevation tile ${what} is ${png.width}x${png.height}, expected ${m}x${m}`);
   const channels = png.colorType === 2 ? 3 : png.colorType === 6 ? 4 : 0;
-  if (channels === 0 || png.bitDepth !== 8 || png.interlace !== 0) return tileEdge(await decodeWithSharp(kernels, bytes, what, encoding), m, part);
+  if (channels === 0 || png.bitDepth !== 8 || png.interlace !== 0) {
+    const heights = tileEdge(await decodeWithSharp(kernels, bytes, what, encoding), m, part);
+    if (!out) return heights;
+    out.set(heights);
+    return out;
+  }
   const rows = part === 'row' ? 1 : m;
   const scanlines = inflate(png.idat, rows * (m * channels + 1), part === 'row', what);
   try {
-    return decodeElevationScanlines(kernels, scanlines, m, rows, channels, encoding, part === 'column' ? 'first-pixels' : 'all');
+    return decodeElevationScanlines(kernels, scanlines, m, rows, channels, encoding, part === 'column' ? 'first-pixels' : 'all', out);
   } catch (err) {
     throw badGateway(`corrupt PNG elevation tile ${what}: ${(err as Error).message}`);
   }

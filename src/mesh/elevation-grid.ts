@@ -50,6 +50,41 @@ export function mosaicHeights(tiles: Array<Float32Array | undefined>, s: number,
  */
 export type ElevationPart = 'full' | 'column' | 'row';
 
+/**
+ * The elevation tiles a PNG-sourced grid is made of, slot by slot: the scale x scale tiles of the
+ * mesh's own area (row by row), the first columns of the scale tiles to the east (north to south),
+ * the first rows of the scale tiles to the south (west to east), and the first row of the
+ * south-east tile (its first height is the grid's corner). undefined: no such tile.
+ */
+export interface TileSlots {
+  scale: number;
+  /** Pixels a side of each tile. */
+  childSize: number;
+  slots: Array<Float32Array | undefined>;
+}
+
+/** What slot i of a TileSlots of this scale holds of its tile. */
+export function slotPart(i: number, scale: number): ElevationPart {
+  return i < scale * scale ? 'full' : i < scale * scale + scale ? 'column' : 'row';
+}
+
+/** The (n+1)^2 grid of the slots (n = scale * childSize), NaN where one of its own tiles is missing. */
+export function gridFromSlots(t: TileSlots): Float32Array {
+  const { scale: s, childSize: m, slots } = t;
+  const edges = slots.slice(s * s);
+  const center = s === 1 && slots[0] ? slots[0] : mosaicHeights(slots.slice(0, s * s), s, m);
+  return buildGrid(center, s * m, {
+    eastColumn: joinEdges(edges.slice(0, s), m),
+    southRow: joinEdges(edges.slice(s, 2 * s), m),
+    corner: edges[2 * s]?.[0],
+  });
+}
+
+/** `part` of an m x m tile's heights that are of part `decoded` (the same part, or the whole tile). */
+export function partOf(heights: Float32Array, m: number, decoded: ElevationPart, part: ElevationPart): Float32Array {
+  return decoded === part ? heights : tileEdge(heights, m, part);
+}
+
 /** The first column or row of an m x m tile (the tile itself for 'full'). */
 export function tileEdge(heights: Float32Array, m: number, part: ElevationPart): Float32Array {
   if (part === 'full') return heights;

@@ -4,18 +4,20 @@ import type { ElevationPart } from './elevation-grid.js';
 import type { ElevationEncoding } from './terrain-source.js';
 
 /**
- * A worker task: decode (parts of) the elevation PNGs the front fetched for one /mesh request. Its
- * own task rather than a step of the mesh task, so that requests needing the same tile at the same
- * time (a tile is its west, north and north-west neighbours' neighbour) can share its decode
- * without waiting for another request's mesh (see terrain-reader.ts).
+ * (Parts of) elevation PNGs the front fetched, to decode in a worker: the first step of a mesh task
+ * (mesh-task.ts), or a task of its own when a request's mesh also waits for tiles other requests
+ * are decoding (see terrain-reader.ts).
  */
-export interface ElevationTask {
-  kind: 'elevation';
+export interface ElevationDecode {
   encoding: ElevationEncoding;
   /** Pixels a side of every tile. */
   size: number;
   /** `key`: the tile's cache key, for error messages. */
   tiles: Array<{ key: string; png: Uint8Array; part: ElevationPart }>;
+}
+
+export interface ElevationTask extends ElevationDecode {
+  kind: 'elevation';
 }
 
 export interface ElevationResult {
@@ -27,12 +29,16 @@ export interface ElevationResult {
 }
 
 export async function runElevationTask(kernels: Kernels, task: ElevationTask): Promise<ElevationResult> {
+  return { heights: await decodeElevationTiles(kernels, task) };
+}
+
+/** The heights of each tile's part, in shared memory. */
+export async function decodeElevationTiles(kernels: Kernels, d: ElevationDecode): Promise<SharedArrayBuffer[]> {
   const heights: SharedArrayBuffer[] = [];
-  for (const t of task.tiles) {
-    const h = await decodeElevationPng(kernels, t.png, t.key, t.part, task.encoding, task.size);
-    const shared = new SharedArrayBuffer(h.byteLength);
-    new Float32Array(shared).set(h);
+  for (const t of d.tiles) {
+    const shared = new SharedArrayBuffer((t.part === 'full' ? d.size * d.size : d.size) * 4);
+    await decodeElevationPng(kernels, t.png, t.key, t.part, d.encoding, d.size, new Float32Array(shared));
     heights.push(shared);
   }
-  return { heights };
+  return heights;
 }

@@ -3,14 +3,17 @@ import { meshDelatin } from '../kernels/mesh-delatin.js';
 import { meshMartini } from '../kernels/mesh-martini.js';
 import { encodeQuantizedMesh, webMercatorTileFrame } from '../kernels/quantized-mesh.js';
 import type { TileIndex } from '../tiling/web-mercator.js';
-import { buildGrid, fillHoles, mosaicHeights, type GridEdges } from './elevation-grid.js';
+import { fillHoles, gridFromSlots, partOf, slotPart, type ElevationPart } from './elevation-grid.js';
+import { decodeElevationTiles, type ElevationDecode } from './elevation-task.js';
 
 export type MeshQuantizer = 'martini' | 'delatin';
 export type MeshOrientation = 'kepler' | 'spec';
 
 /**
- * The CPU half of a /mesh request, run in a worker: build the neighbour-aware grid from the heights
- * the front gathered (decoded by elevation tasks, or cached), mesh it, encode quantized-mesh.
+ * The CPU half of a /mesh request, run in a worker: decode the elevation PNGs the front fetched for
+ * it, build the neighbour-aware grid from them and the heights the front already had (cached, or
+ * decoded for other requests), mesh it, encode quantized-mesh. One task per request: a cold tile
+ * costs one worker round trip.
  */
 export interface MeshTask {
   kind: 'mesh';
@@ -18,15 +21,17 @@ export interface MeshTask {
   /** Pixels a side of the output grid (less one): 256 x scale. */
   size: number;
   /**
-   * Heights of elevation tiles of `childSize` pixels: the tile's own (scale x scale children at zoom
-   * z + log2(scale), row by row; missing: undefined) and the edges the grid takes from its east,
-   * south and south-east neighbours, or...
+   * Elevation tiles of `childSize` pixels, slot by slot as TileSlots (elevation-grid.ts): the
+   * tile's own (scale x scale children at zoom z + log2(scale)) and its east, south and south-east
+   * neighbours. A slot holds heights the front had (of part `from`: that slot's part, or the whole
+   * tile), or the index of a PNG in `decode`; undefined: no such tile. Or...
    */
   tiles?: {
     scale: number;
     childSize: number;
-    center: Array<Float32Array | undefined>;
-    edges: GridEdges;
+    slots: Array<{ heights: Float32Array; from: ElevationPart } | { png: number } | undefined>;
+    /** PNGs this task decodes first; their heights come back in the result. */
+    decode?: ElevationDecode;
   };
   /** ...a (size+1)^2 grid read from a DEM COG (NaN = nodata). */
   grid?: Float32Array;
@@ -40,19 +45,31 @@ export interface MeshResult {
   body: Uint8Array;
   vertices: number;
   triangles: number;
+  /** The heights of the PNGs in `tiles.decode` (each its part), in shared memory: the front caches and shares them. */
+  heights?: SharedArrayBuffer[];
 }
 
-export function runMeshTask(kernels: Kernels, task: MeshTask): MeshResult {
+export async function runMeshTask(kernels: Kernels, task: MeshTask): Promise<MeshResult> {
   const n = task.size;
   let grid: Float32Array;
+  let heights: SharedArrayBuffer[] | undefined;
   if (task.grid) {
     grid = task.grid;
+    fillHoles(grid, n + 1, n + 1);
   } else if (task.tiles) {
-    grid = buildGrid(mosaicHeights(task.tiles.center, task.tiles.scale, task.tiles.childSize), n, task.tiles.edges);
+    const { scale, childSize: m, slots, decode } = task.tiles;
+    heights = decode ? await decodeElevationTiles(kernels, decode) : undefined;
+    grid = gridFromSlots({
+      scale, childSize: m,
+      slots: slots.map((slot, i) => slot && ('png' in slot
+        ? partOf(new Float32Array(heights![slot.png]!), m, decode!.tiles[slot.png]!.part, slotPart(i, scale))
+        : partOf(slot.heights, m, slot.from, slotPart(i, scale)))),
+    });
+    // decoded PNG heights are always finite: only a missing tile leaves holes
+    if (slots.some((slot) => !slot)) fillHoles(grid, n + 1, n + 1);
   } else {
     throw new Error('mesh task without elevation');
   }
-  fillHoles(grid, n + 1, n + 1);
   const mesh = task.quantizer === 'martini'
     ? meshMartini(kernels, grid, n + 1, task.maxError, 'exact')
     : meshDelatin(kernels, grid, n + 1, n + 1, task.maxError, 'seamless');
@@ -65,5 +82,5 @@ export function runMeshTask(kernels: Kernels, task: MeshTask): MeshResult {
     orientation: task.orientation,
     extensions: { octNormals: task.extensions.octNormals, metadata: task.extensions.metadata ? { geometricError: task.maxError } : undefined },
   });
-  return { body, vertices: mesh.vertices.length / 2, triangles: mesh.triangles.length / 3 };
+  return { body, vertices: mesh.vertices.length / 2, triangles: mesh.triangles.length / 3, ...(heights ? { heights } : {}) };
 }

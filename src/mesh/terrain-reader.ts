@@ -3,13 +3,14 @@ import { countLookup, newCacheStats } from '../cache-stats.js';
 import type { CogReader } from '../cog/cog-reader.js';
 import type { ServerConfig } from '../config.js';
 import { HttpError, notFound } from '../server/errors.js';
-import { InFlight, raceAbort } from '../server/in-flight.js';
+import { InFlight, Interest } from '../server/in-flight.js';
 import type { WorkerPool } from '../server/worker-pool.js';
 import { openSource } from '../sources/open-source.js';
 import { redactUrl } from '../sources/redact.js';
 import { intersectsDataset, planRaster } from '../tiling/tile-plan.js';
 import { tileBoundsMercator, type TileIndex } from '../tiling/web-mercator.js';
-import { joinEdges, tileEdge, type ElevationPart } from './elevation-grid.js';
+import type { ElevationPart } from './elevation-grid.js';
+import type { ElevationDecode } from './elevation-task.js';
 import type { MeshOrientation, MeshQuantizer, MeshTask } from './mesh-task.js';
 import { tileUrl, type ElevationEncoding, type TerrainSource } from './terrain-source.js';
 
@@ -55,116 +56,124 @@ export class TerrainReader {
     const cached = this.meshes.get(key);
     countLookup(this.cacheCounts.mesh, cached !== undefined);
     if (cached) return cached;
-    return this.meshesInFlight.run(key, async () => {
-      const body = await this.build(req);
+    return this.meshesInFlight.run(key, async (signal) => {
+      const body = await this.build(req, signal);
       if (this.config.meshCacheBytes > 0) this.meshes.set(key, body);
       return body;
-    });
+    }, req.signal);
   }
 
-  private async build(req: MeshRequest): Promise<Uint8Array> {
+  /** `signal`: fires when every request waiting for this mesh has gone away. */
+  private async build(req: MeshRequest, signal: AbortSignal): Promise<Uint8Array> {
     const task: MeshTask = {
       kind: 'mesh', tile: req.tile, size: TILE_SIZE * req.scale, maxError: req.maxError, quantizer: req.quantizer,
       orientation: req.orientation, extensions: req.extensions,
     };
-    if (req.source.kind === 'png') {
-      task.tiles = await this.pngTiles(req.source.template, req.source.encoding, req.tile, req.scale, req.signal);
-    } else {
-      task.grid = await this.cogGrid(req.source.url, req.tile, TILE_SIZE * req.scale, req.signal);
-    }
-    const result = await this.pool.mesh(task, req.signal);
-    return result.body;
+    if (req.source.kind === 'png') return this.meshFromPngs(task, req.source.template, req.source.encoding, req.scale, signal);
+    task.grid = await this.cogGrid(req.source.url, req.tile, TILE_SIZE * req.scale, signal);
+    return (await this.pool.mesh(task, signal)).body;
   }
 
   /**
-   * The heights of tile t at `scale` (its scale x scale children one or two zooms down) and the
-   * edges of the tiles next to them: the first column of the tiles to the east, the first row of
-   * those to the south and the first height of the south-east one (missing tiles: undefined).
+   * The mesh of tile t from elevation PNGs: t's own tiles at `scale` (its scale x scale children one
+   * or two zooms down) and the edges of the tiles next to them (see tileNeeds). Each is taken from
+   * the cache, joined from a decode running for another request, or else fetched and decoded by this
+   * request: inside its mesh task when it joins nothing (one worker round trip), else in an
+   * elevation task first, so that no request's task ever waits for another's. This request's
+   * decodes are listed in flight at once, for requests arriving meanwhile to join.
    */
-  private async pngTiles(template: string, encoding: ElevationEncoding, t: TileIndex, scale: number, signal?: AbortSignal): Promise<NonNullable<MeshTask['tiles']>> {
-    const z = t.z + Math.log2(scale);
-    const n = 2 ** z;
-    const x0 = t.x * scale, y0 = t.y * scale;
-    const east = (x0 + scale) % n; // the world wraps at the antimeridian
-    const south = y0 + scale < n ? y0 + scale : undefined;
-    const need = (x: number, y: number | undefined, part: ElevationPart): ElevationNeed | undefined =>
-      (y === undefined ? undefined : elevationNeed(encoding, tileUrl(template, z, x, y), part));
-    const range = Array.from({ length: scale }, (_, i) => i);
-    const needs = [
-      ...range.flatMap((j) => range.map((i) => need(x0 + i, y0 + j, 'full'))),
-      ...range.map((j) => need(east, y0 + j, 'column')),
-      ...range.map((i) => need(x0 + i, south, 'row')),
-      need(east, south, 'row'),
-    ];
-    const heights = await raceAbort(this.heights(needs, encoding), signal);
-    const center = heights.slice(0, scale * scale);
-    if (center.every((c) => !c)) throw notFound(`no elevation tile ${t.z}/${t.x}/${t.y} at ${redactUrl(template)}`);
-    const edges = heights.slice(scale * scale);
-    return {
-      scale, childSize: TILE_SIZE, center,
-      edges: { eastColumn: joinEdges(edges.slice(0, scale), TILE_SIZE), southRow: joinEdges(edges.slice(scale, 2 * scale), TILE_SIZE), corner: edges[2 * scale]?.[0] },
-    };
+  private async meshFromPngs(task: MeshTask, template: string, encoding: ElevationEncoding, scale: number, signal: AbortSignal): Promise<Uint8Array> {
+    const plan = this.plan(tileNeeds(template, encoding, task.tile, scale), signal);
+    const interest = new Interest(); // this request's, and that of those joining its decodes
+    interest.join(signal);
+    const ownTile = (slots: Array<unknown>) => slots.slice(0, scale * scale).some((slot) => slot);
+    const work = this.fetchPngs(plan.own, interest.signal).then(async (pngs) => {
+      const present = plan.own.filter((_, i) => pngs[i]);
+      const decode: ElevationDecode = { encoding, size: TILE_SIZE, tiles: present.map((need) => ({ key: need.key, png: pngs[plan.own.indexOf(need)]!, part: need.part })) };
+      if (plan.joined === 0) {
+        // every slot is at hand or decoded by this task: the PNG's index, undefined if there is none
+        const slots = plan.slots.map((slot) => {
+          if (!slot || 'heights' in slot) return slot;
+          const png = present.findIndex((need) => need.id === slot.id);
+          return png < 0 ? undefined : { png };
+        });
+        if (ownTile(slots)) {
+          const result = await this.pool.mesh({ ...task, tiles: { scale, childSize: TILE_SIZE, slots, decode } }, interest.signal);
+          return { byId: this.keep(plan.own, pngs, result.heights ?? []), body: result.body };
+        }
+      }
+      const { heights } = decode.tiles.length > 0 ? await this.pool.elevation({ kind: 'elevation', ...decode }, interest.signal) : { heights: [] };
+      return { byId: this.keep(plan.own, pngs, heights) };
+    });
+    for (const need of plan.own) this.decodesInFlight.carry(need.id, work.then(({ byId }) => byId.get(need.id)), interest);
+    const { byId, body } = await work;
+    if (body) return body;
+    // this request joined decodes of others (or has no tile of its own): its mesh task comes after them
+    const slots = await Promise.all(plan.slots.map(async (slot) => {
+      if (!slot || 'heights' in slot) return slot;
+      const heights = 'pending' in slot ? await slot.pending : byId.get(slot.id);
+      return heights && { heights, from: slot.from };
+    }));
+    if (!ownTile(slots)) throw notFound(`no elevation tile ${task.tile.z}/${task.tile.x}/${task.tile.y} at ${redactUrl(template)}`);
+    return (await this.pool.mesh({ ...task, tiles: { scale, childSize: TILE_SIZE, slots } }, signal)).body;
   }
 
   /**
-   * The heights each need asks for (undefined: no such tile), taken from the cache (that part or the
-   * whole tile), from a decode running for another request, or else decoded now: every PNG this
-   * request has to decode itself is fetched and decoded in one worker task, whose parts other
-   * requests can join while it runs.
+   * Where each need's heights come from: the cache (that part, or the whole tile), a decode in
+   * flight (another request's: joined now, under `signal`), or this request's own decodes, which
+   * `own` lists (an east neighbour is decoded whole when there is a cache: kepler asks for every
+   * tile of the view, so it is usually wanted next as a tile of its own; 0.3 ms more than its first
+   * column, 1 ms less than decoding it again).
    */
-  private heights(needs: Array<ElevationNeed | undefined>, encoding: ElevationEncoding): Promise<Array<Float32Array | undefined>> {
-    const mine = new Map<string, ElevationNeed>();
-    const found = needs.map((need) => {
+  private plan(needs: Array<ElevationNeed | undefined>, signal: AbortSignal) {
+    const own: Array<ElevationNeed & { id: string }> = [];
+    let joined = 0;
+    const slots = needs.map((need): PlannedSlot | undefined => {
       if (!need) return undefined;
       const sources: ElevationPart[] = need.part === 'full' ? ['full'] : [need.part, 'full'];
-      const cached = sources.map((from) => ({ from, hit: this.elevation.get(partId(need.key, from)) })).find((c) => c.hit);
+      const cached = sources.map((from) => ({ from, heights: this.elevation.get(partId(need.key, from)) })).find((c) => c.heights);
       countLookup(this.cacheCounts.elevation, cached !== undefined);
-      if (cached) return { heights: partOf(cached.hit, cached.from, need.part) };
+      if (cached) return { heights: cached.heights!, from: cached.from };
       for (const from of sources) {
         const id = partId(need.key, from);
-        if (this.decodesInFlight.get(id) || mine.has(id)) return { id, from };
+        if (own.some((o) => o.id === id)) return { id, from };
+        const pending = this.decodesInFlight.join(id, signal);
+        if (pending) {
+          joined++;
+          return { id, from, pending };
+        }
       }
-      // With a cache, an east neighbour is decoded whole: kepler asks for every tile of the view, so
-      // it is usually wanted next as a tile of its own (0.3 ms more than its first column, 1 ms less
-      // than decoding it again).
-      const decode: ElevationPart = need.part === 'column' && this.config.elevationCacheBytes > 0 ? 'full' : need.part;
-      mine.set(partId(need.key, decode), { ...need, part: decode });
-      return { id: partId(need.key, decode), from: decode };
+      const part: ElevationPart = need.part === 'column' && this.config.elevationCacheBytes > 0 ? 'full' : need.part;
+      const id = partId(need.key, part);
+      own.push({ ...need, part, id });
+      return { id, from: part };
     });
-    // registered before any await, so that requests arriving meanwhile join these decodes
-    if (mine.size > 0) {
-      const decoded = this.decode([...mine.values()], encoding);
-      for (const id of mine.keys()) this.decodesInFlight.run(id, () => decoded.then((byId) => byId.get(id)));
-    }
-    return Promise.all(needs.map(async (need, i) => {
-      const f = found[i];
-      if (!need || !f) return undefined;
-      if (f.heights) return f.heights;
-      return partOf(await this.decodesInFlight.get(f.id!)!, f.from!, need.part);
-    }));
+    return { slots, own, joined };
+  }
+
+  /** Caches decoded heights: `heights` holds those of the PNGs that exist, in order. By id; undefined: no such tile. */
+  private keep(own: Array<ElevationNeed & { id: string }>, pngs: Array<Uint8Array | undefined>, heights: SharedArrayBuffer[]): Map<string, Float32Array | undefined> {
+    const byId = new Map<string, Float32Array | undefined>();
+    let k = 0;
+    own.forEach((need, i) => {
+      const data = pngs[i] ? new Float32Array(heights[k++]!) : undefined;
+      if (data && this.config.elevationCacheBytes > 0) this.elevation.set(need.id, data);
+      byId.set(need.id, data);
+    });
+    return byId;
   }
 
   /**
-   * Fetches the PNGs and decodes the parts in one worker task; caches the heights. Shared by the
-   * requests that join it, so it runs under the upstream timeout only, with no caller's signal.
+   * The PNGs of the needs (undefined: no such tile). One failed fetch fails them all: the others are
+   * dropped then, not left running for a request made after the upstream recovered to join and fail with.
    */
-  private async decode(needs: ElevationNeed[], encoding: ElevationEncoding): Promise<Map<string, Float32Array | undefined>> {
-    // One failed fetch fails the decode: the others are dropped then, not left running for a request
-    // made after the upstream recovered to join and fail with.
+  private async fetchPngs(needs: ElevationNeed[], signal: AbortSignal): Promise<Array<Uint8Array | undefined>> {
     const fetches = new AbortController();
-    const pngs = await Promise.all(needs.map((need) => this.fetchPng(need.url, fetches.signal))).catch((error: unknown) => {
+    const both = AbortSignal.any([signal, fetches.signal]);
+    return Promise.all(needs.map((need) => this.fetchPng(need.url, both))).catch((error: unknown) => {
       fetches.abort(error);
       throw error;
     });
-    const tiles = needs.flatMap((need, i) => (pngs[i] ? [{ key: need.key, part: need.part, png: pngs[i] }] : []));
-    const { heights } = tiles.length > 0 ? await this.pool.elevation({ kind: 'elevation', encoding, size: TILE_SIZE, tiles }) : { heights: [] };
-    const byId = new Map<string, Float32Array | undefined>(needs.map((need) => [partId(need.key, need.part), undefined]));
-    tiles.forEach((tile, i) => {
-      const data = new Float32Array(heights[i]!);
-      if (this.config.elevationCacheBytes > 0) this.elevation.set(partId(tile.key, tile.part), data);
-      byId.set(partId(tile.key, tile.part), data);
-    });
-    return byId;
   }
 
   /** An elevation PNG's bytes; undefined when the tile does not exist (404: outside the dataset). */
@@ -210,14 +219,35 @@ interface ElevationNeed {
   part: ElevationPart;
 }
 
-const elevationNeed = (encoding: ElevationEncoding, url: string, part: ElevationPart): ElevationNeed => ({ url, key: `${encoding}:${url}`, part });
+/** A need's heights as planned: at hand, or by the id of a decode (`pending`: another request's, joined). */
+type PlannedSlot = { heights: Float32Array; from: ElevationPart } | { id: string; from: ElevationPart; pending?: Promise<Float32Array | undefined> };
+
+/**
+ * What the mesh of tile t at `scale` needs, slot by slot as TileSlots (elevation-grid.ts): its own
+ * tiles whole, the first column of the tiles to the east, the first row of those to the south and
+ * of the south-east one (undefined: beyond the south edge of the world).
+ */
+function tileNeeds(template: string, encoding: ElevationEncoding, t: TileIndex, scale: number): Array<ElevationNeed | undefined> {
+  const z = t.z + Math.log2(scale);
+  const n = 2 ** z;
+  const x0 = t.x * scale, y0 = t.y * scale;
+  const east = (x0 + scale) % n; // the world wraps at the antimeridian
+  const south = y0 + scale < n ? y0 + scale : undefined;
+  const need = (x: number, y: number | undefined, part: ElevationPart): ElevationNeed | undefined => {
+    if (y === undefined) return undefined;
+    const url = tileUrl(template, z, x, y);
+    return { url, key: `${encoding}:${url}`, part };
+  };
+  const range = Array.from({ length: scale }, (_, i) => i);
+  return [
+    ...range.flatMap((j) => range.map((i) => need(x0 + i, y0 + j, 'full'))),
+    ...range.map((j) => need(east, y0 + j, 'column')),
+    ...range.map((i) => need(x0 + i, south, 'row')),
+    need(east, south, 'row'),
+  ];
+}
 
 const partId = (key: string, part: ElevationPart) => `${key}|${part}`;
-
-/** `part` of heights that are `decoded` (the same part, or the whole tile); undefined: a missing tile. */
-function partOf(heights: Float32Array | undefined, decoded: ElevationPart, part: ElevationPart): Float32Array | undefined {
-  return heights && (decoded === part ? heights : tileEdge(heights, TILE_SIZE, part));
-}
 
 function meshKey(r: MeshRequest): string {
   const src = r.source.kind === 'png' ? `${r.source.encoding}:${r.source.template}` : `cog:${r.source.url}`;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { Piscina } from 'piscina';
 import { COMPILED_JS, KERNELS_WASM } from '../paths.js';
-import type { ElevationResult, ElevationTask } from '../mesh/elevation-task.js';
+import type { ElevationDecode, ElevationResult, ElevationTask } from '../mesh/elevation-task.js';
 import type { MeshResult, MeshTask } from '../mesh/mesh-task.js';
 import type { BlendResult, BlendTask } from '../mosaic/blend-task.js';
 import type { RenderTask, RenderResult } from '../tiling/render-raster.js';
@@ -28,9 +28,10 @@ export interface WorkerPoolStats extends TaskQueueStats {
 
 export interface WorkerPool {
   render(task: RenderTask, signal?: AbortSignal): Promise<RenderResult>;
+  /** The PNGs it decodes move to the worker. */
   mesh(task: MeshTask, signal?: AbortSignal): Promise<MeshResult>;
   /** Decodes (parts of) elevation PNGs; the PNGs' memory moves to the worker. */
-  elevation(task: ElevationTask): Promise<ElevationResult>;
+  elevation(task: ElevationTask, signal?: AbortSignal): Promise<ElevationResult>;
   blend(task: BlendTask, signal?: AbortSignal): Promise<BlendResult>;
   /** Cuts a tile-cache meta-tile image into its tiles; it waits for a thread as long as it takes. */
   cut(task: CutTask): Promise<CutResult>;
@@ -72,10 +73,8 @@ export async function createWorkerPool(threads: number, options: WorkerPoolOptio
   return {
     // compressed blocks are fresh buffers read for this task alone: move them instead of copying
     render: (task, signal) => run<RenderResult>(task, { signal }, task.blocks.flatMap((b) => (b.compressed ? [b.compressed.buffer as ArrayBuffer] : []))),
-    mesh: (task, signal) => run<MeshResult>(task, { signal }),
-    // shared by the requests that need it (no one request's signal); a source read is a fresh copy
-    // for its caller (RangeReader): move it unless it is a view into more
-    elevation: (task) => run<ElevationResult>(task, {}, task.tiles.flatMap((t) => (ownsBuffer(t.png) ? [t.png.buffer as ArrayBuffer] : []))),
+    mesh: (task, signal) => run<MeshResult>(task, { signal }, movablePngs(task.tiles?.decode)),
+    elevation: (task, signal) => run<ElevationResult>(task, { signal }, movablePngs(task)),
     blend: (task, signal) => run<BlendResult>(task, { signal }),
     cut: (task) => run<CutResult>(task, { noWaitLimit: true }),
     admit: () => admission.enter(),
@@ -91,6 +90,11 @@ export async function createWorkerPool(threads: number, options: WorkerPoolOptio
 }
 
 type PoolTask = RenderTask | MeshTask | ElevationTask | BlendTask | CutTask;
+
+/** A source read is a fresh copy for its caller (RangeReader): its memory can move unless it is a view into more. */
+function movablePngs(decode: ElevationDecode | undefined): ArrayBuffer[] {
+  return (decode?.tiles ?? []).flatMap((t) => (ownsBuffer(t.png) ? [t.png.buffer as ArrayBuffer] : []));
+}
 
 function ownsBuffer(bytes: Uint8Array): boolean {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);

@@ -29,7 +29,7 @@ export default async function run(task: RenderTask | MeshTask | ElevationTask | 
         return transfer(result, result.rendered);
       }
       case 'mesh': {
-        const result = runMeshTask(k, task);
+        const result = await runMeshTask(k, task);
         return transfer(result, result);
       }
       case 'elevation':

@@ -29,7 +29,6 @@ import { Agent } from 'node:http';
 import { loadConfig } from '../../src/config.js';
 import { loadKernels } from '../../src/kernels/load-node.js';
 import type { ElevationPart } from '../../src/mesh/elevation-grid.js';
-import { runElevationTask } from '../../src/mesh/elevation-task.js';
 import { runMeshTask, type MeshResult } from '../../src/mesh/mesh-task.js';
 import { ask, forkBenchChild } from './bench-child.js';
 import { buildApp } from '../../src/server/app.js';
@@ -66,7 +65,7 @@ export interface MeshReplayRow {
   tiles: number;
   /** Wall ms per tile of the 4 PNG reads (concurrent, as the server does them) over loopback. */
   fetchMs: number;
-  /** ms per tile of the workers' tasks on those PNGs (runElevationTask, runMeshTask). */
+  /** ms per tile of the worker's task on those PNGs (runMeshTask: decode, mesh, encode). */
   taskMs: number;
   /** Garbage collection pauses during the reads and the task, ms per tile. */
   gcMs: number;
@@ -77,7 +76,7 @@ export interface MeshReplayRow {
 export interface MeshHttpResult {
   rows: MeshHttpRow[];
   replay: MeshReplayRow[];
-  /** Each scenario's first tile over HTTP is byte-identical to the workers' tasks run in-process. */
+  /** Each scenario's first tile over HTTP is byte-identical to the worker's task run in-process. */
   identical: Record<string, boolean>;
 }
 
@@ -221,7 +220,7 @@ export async function benchMeshHttp(budget: { coldMs: number; meshOnlyMs: number
   try {
     // each scenario's first tile over HTTP = the worker's function in-process on the same PNGs
     const config = loadConfig(base);
-    /** The 4 PNGs of tile (i, j) as the server reads them, and the workers' tasks on them (as a cold server: caches off). */
+    /** The 4 PNGs of tile (i, j) as the server reads them, and the worker's task on them (as a cold server: caches off). */
     const pngTask = async (s: Scenario, i: number, j: number): Promise<{ run: () => Promise<MeshResult>; fetchMs: number }> => {
       const m = s.mosaic;
       const t0 = performance.now();
@@ -229,15 +228,11 @@ export async function benchMeshHttp(budget: { coldMs: number; meshOnlyMs: number
       const pngs = await Promise.all([read(i, j), read(i + 1, j), read(i, j + 1), read(i + 1, j + 1)]);
       const fetchMs = performance.now() - t0;
       const parts: ElevationPart[] = ['full', 'column', 'row', 'row'];
-      const run = async () => {
-        const { heights } = await runElevationTask(kernels, { kind: 'elevation', encoding: 'terrarium', size: 256, tiles: pngs.map((png, k) => ({ key: 'bench', png, part: parts[k]! })) });
-        const h = heights.map((b) => new Float32Array(b));
-        return runMeshTask(kernels, {
-          kind: 'mesh', tile: { z: m.z, x: m.x0 + i, y: m.y0 + j }, size: 256, maxError: Number(s.maxError), quantizer: s.quantizer ?? 'martini',
-          orientation: 'kepler', extensions: { octNormals: false, metadata: false },
-          tiles: { scale: 1, childSize: 256, center: [h[0]], edges: { eastColumn: h[1], southRow: h[2], corner: h[3]![0] } },
-        });
-      };
+      const run = () => runMeshTask(kernels, {
+        kind: 'mesh', tile: { z: m.z, x: m.x0 + i, y: m.y0 + j }, size: 256, maxError: Number(s.maxError), quantizer: s.quantizer ?? 'martini',
+        orientation: 'kepler', extensions: { octNormals: false, metadata: false },
+        tiles: { scale: 1, childSize: 256, slots: parts.map((_, png) => ({ png })), decode: { encoding: 'terrarium', size: 256, tiles: pngs.map((png, k) => ({ key: 'bench', png, part: parts[k]! })) } },
+      });
       return { fetchMs, run };
     };
 

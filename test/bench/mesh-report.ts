@@ -53,15 +53,15 @@ export function meshHttpTables(h: MeshHttpResult): string {
     [0, 0, 0, 0, 1, 2, 1, 1, 0, 1, 2, 2, 2, 2, 2, 2, 2, 2],
   );
   const replay = table(
-    '(mesh-http) A cold request replayed on one thread: the 4 PNG reads over loopback (openSource, as the server reads them), then the workers\' tasks\n' +
-      '    (runElevationTask: the tile whole, the neighbours\' edges; runMeshTask);\n' +
+    '(mesh-http) A cold request replayed on one thread: the 4 PNG reads over loopback (openSource, as the server reads them), then the worker\'s task\n' +
+      '    (runMeshTask: the tile decoded whole, the neighbours\' edges only, meshed and encoded);\n' +
       '    HTTP c=1 = mean latency of cold requests one at a time (the rest is Fastify, the worker round trip and the client)',
     ['scenario', 'tiles', 'fetch ms', 'worker task ms', 'sum', 'of which GC', 'HTTP c=1 ms'],
     h.replay.map((r) => [r.scenario, r.tiles, r.fetchMs, r.taskMs, r.fetchMs + r.taskMs, r.gcMs, r.httpC1Ms ?? NaN]),
     [0, 0, 2, 2, 2, 2, 2],
   );
   const same = Object.entries(h.identical).map(([id, ok]) => `${id}: ${ok ? 'identical' : 'DIFFERENT'}`).join(', ');
-  return `${main}\n${replay}\n  first tile of each scenario over HTTP vs the workers' tasks in-process on the same PNGs: ${same}`;
+  return `${main}\n${replay}\n  first tile of each scenario over HTTP vs the worker's task in-process on the same PNGs: ${same}`;
 }
 
 /** The issue's goals against the measurements. */

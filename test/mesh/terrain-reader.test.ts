@@ -18,6 +18,10 @@ let server: RangeServer;
 let pool: WorkerPool;
 /** `x/y|part` of every tile the pool was asked to decode. */
 let decodes: string[] = [];
+/** Worker tasks asked for, by kind. */
+let tasks: string[] = [];
+const noteDecodes = (tiles: Array<{ key: string; part: string }> = []) =>
+  decodes.push(...tiles.map((t) => `${t.key.split('/').slice(-2).join('/').replace('.png', '')}|${t.part}`));
 
 beforeAll(async () => {
   server = await startRangeServer(dir);
@@ -25,9 +29,15 @@ beforeAll(async () => {
   pool = {
     ...real,
     stats: real.stats,
-    elevation: (task) => {
-      decodes.push(...task.tiles.map((t) => `${t.key.split('/').slice(-2).join('/').replace('.png', '')}|${t.part}`));
-      return real.elevation(task);
+    elevation: (task, signal) => {
+      tasks.push('elevation');
+      noteDecodes(task.tiles);
+      return real.elevation(task, signal);
+    },
+    mesh: (task, signal) => {
+      tasks.push('mesh');
+      noteDecodes(task.tiles?.decode?.tiles);
+      return real.mesh(task, signal);
     },
   };
 });
@@ -36,6 +46,7 @@ afterAll(async () => { await pool?.close(); await server?.close(); });
 function reader(config: Partial<ServerConfig> = {}): TerrainReader {
   const c = loadConfig({ sourceAllowlist: [server.url + '/'], allowPrivateAddresses: true, ...config });
   decodes = [];
+  tasks = [];
   return new TerrainReader(c, pool, new CogReader(c, pool));
 }
 
@@ -48,6 +59,7 @@ describe('TerrainReader elevation decodes', () => {
   it('without an elevation cache, decodes the tile whole and only the edges of its neighbours', async () => {
     await reader({ elevationCacheBytes: 0, meshCacheBytes: 0 }).mesh(request(x0, y0));
     expect(decodes.sort()).toEqual([`${x0}/${y0}|full`, `${x0 + 1}/${y0}|column`, `${x0}/${y0 + 1}|row`, `${x0 + 1}/${y0 + 1}|row`].sort());
+    expect(tasks).toEqual(['mesh']); // one worker round trip: the mesh task decodes the PNGs
   });
 
   it('shares the decodes of concurrent requests: each PNG decoded once for the 2 x 2 block, the same meshes as alone', async () => {
@@ -66,5 +78,30 @@ describe('TerrainReader elevation decodes', () => {
       const mesh = await decodeTerrain(Buffer.from(shared[i]!), tileBoundsLonLat({ z, x, y }) as Bounds, 'kepler');
       expect(mesh.positions.length).toBeGreaterThan(12);
     }
+  });
+
+  it('keeps shared work going while anyone waits for it: the first asker going away fails only its own request', async () => {
+    const alone = await reader({ elevationCacheBytes: 0, meshCacheBytes: 0 }).mesh(request(x0 + 1, y0));
+    const r = reader({ elevationCacheBytes: 0, meshCacheBytes: 0 });
+    // the same mesh asked twice, and a neighbour joining the first one's decode of tile (x0 + 1, y0 + 1)
+    const gone = new AbortController();
+    const first = r.mesh({ ...request(x0, y0), signal: gone.signal });
+    const same = r.mesh({ ...request(x0, y0), signal: new AbortController().signal });
+    const neighbour = r.mesh({ ...request(x0 + 1, y0), signal: new AbortController().signal });
+    gone.abort(new Error('client closed the connection'));
+    await expect(first).rejects.toThrow('client closed the connection');
+    const [a, b] = await Promise.all([same, neighbour]);
+    expect(Buffer.from(a).equals(Buffer.from(await reader().mesh(request(x0, y0))))).toBe(true);
+    expect(Buffer.from(b).equals(Buffer.from(alone))).toBe(true);
+  });
+
+  it('drops the work of a request nobody waits for any more, and starts afresh for the next', async () => {
+    const r = reader({ elevationCacheBytes: 0, meshCacheBytes: 0 });
+    const gone = new AbortController();
+    const first = r.mesh({ ...request(x0, y0), signal: gone.signal });
+    gone.abort(new Error('client closed the connection'));
+    await expect(first).rejects.toThrow('client closed the connection');
+    const again = await r.mesh({ ...request(x0, y0), signal: new AbortController().signal });
+    expect(Buffer.from(again).equals(Buffer.from(await reader().mesh(request(x0, y0))))).toBe(true);
   });
 });
