@@ -9,6 +9,7 @@
 import { tileBoundsMercator, ORIGIN_SHIFT, type TileIndex } from '../tiling/web-mercator.js';
 import type { Kernels } from './kernels.js';
 import { kernelLibm } from './libm.js';
+import type { ModuleMesh } from './mesh-martini.js';
 
 export const QUANTIZED_MESH_MEDIA_TYPE = 'application/vnd.quantized-mesh';
 
@@ -109,24 +110,69 @@ export function gridRowV(row: number, input: Pick<QuantizedMeshInput, 'gridSize'
  * extension 1 (oct normals) and 4 (metadata) only when asked.
  */
 export function encodeQuantizedMesh(k: Kernels, input: QuantizedMeshInput): Uint8Array {
-  const { vertices, triangles, heights, gridSize: g, bounds, orientation } = input;
-  if (!(Number.isInteger(g) && g >= 2 && g <= 32768)) throw new RangeError(`encodeQuantizedMesh: gridSize ${g} outside 2..32768`);
+  const { vertices, triangles, heights, gridSize: g } = input;
+  checkGridSize(g);
   if (heights.length < g * g) throw new RangeError(`encodeQuantizedMesh: ${heights.length} heights, need ${g}x${g}`);
   if (vertices.length % 2 !== 0) throw new RangeError('encodeQuantizedMesh: vertices must hold x, y pairs');
   if (triangles.length % 3 !== 0) throw new RangeError('encodeQuantizedMesh: triangles must hold 3 indices each');
+  k.exports.reset();
+  const mesh: ModuleMesh = { vertices: copyIn(k, vertices), vertexCount: vertices.length / 2, triangles: copyIn(k, triangles), triangleCount: triangles.length / 3 };
+  return encodeQuantizedMeshInModule(k, mesh, copyIn(k, heights.subarray(0, g * g)), input);
+}
+
+/** What encodeQuantizedMeshInModule needs besides the mesh and grid: the grid's size and place. */
+export type QuantizedMeshFrame = Omit<QuantizedMeshInput, 'vertices' | 'triangles' | 'heights'>;
+
+/**
+ * encodeQuantizedMesh of a mesh and a gridSize^2 f32 grid already in module memory (the caller
+ * reset the module and put them there, e.g. with meshMartiniInModule): nothing is copied in but the
+ * tables; the tile's bytes are copied out.
+ */
+export function encodeQuantizedMeshInModule(k: Kernels, mesh: ModuleMesh, heights: number, frame: QuantizedMeshFrame): Uint8Array {
+  const { gridSize: g, bounds, orientation } = frame;
+  checkGridSize(g);
   if (orientation !== 'kepler' && orientation !== 'spec') throw new TypeError(`encodeQuantizedMesh: unknown orientation ${String(orientation)}`);
   const [west, south, east, north] = bounds;
   if (![west, south, east, north].every(Number.isFinite) || !(west < east) || !(south < north) || south < -90 || north > 90) {
     throw new RangeError(`encodeQuantizedMesh: bad bounds [${bounds.join(', ')}]`);
   }
-  const nv = vertices.length / 2;
-  const nt = triangles.length / 3;
+  const nv = mesh.vertexCount;
+  const nt = mesh.triangleCount;
   if (nv > 0x7fffffff || nt > 0x0fffffff) throw new RangeError('encodeQuantizedMesh: mesh too large');
   const kepler = orientation === 'kepler';
-  const ext = input.extensions ?? {};
+  const ext = frame.extensions ?? {};
   const meta = ext.metadata === undefined ? undefined : new TextEncoder().encode(JSON.stringify(ext.metadata));
+  const tables = encoderTables(k, frame);
 
-  // per grid column: u, cos/sin of its decoded longitude; per row: v, cos/sin of its decoded latitude
+  const nOut = Math.min(nv, nt * 3);
+  const wide = nOut > 65536 ? 4 : 2;
+  const bound = 88 + 4 + 6 * nOut + 2 + 4 + 3 * nt * wide + 16 + 2 * nOut * wide
+    + (ext.octNormals ? 5 + 2 * nOut : 0) + (meta ? 9 + meta.length : 0);
+
+  const x = k.exports;
+  const fn = x['qm_encode'] as EncodeFn | undefined;
+  if (typeof fn !== 'function') throw new TypeError('kernels module lacks qm_encode: stale build?');
+  const ptab = copyIn(k, tables);
+  const pm = meta ? copyIn(k, meta) : 0;
+  const out = alloc(k, bound);
+  const flags = (kepler ? 0 : 1) | (ext.octNormals ? 2 : 0);
+  const n = fn(mesh.vertices, nv, mesh.triangles, nt, heights, g, ptab, flags, pm, meta ? meta.length : -1, out);
+  if (n < 0) throw new RangeError(`encodeQuantizedMesh: ${ERRORS[n] ?? `error ${n}`}`);
+  return new Uint8Array(x.memory.buffer.slice(out, out + n));
+}
+
+function checkGridSize(g: number): void {
+  if (!(Number.isInteger(g) && g >= 2 && g <= 32768)) throw new RangeError(`encodeQuantizedMesh: gridSize ${g} outside 2..32768`);
+}
+
+/**
+ * The kernel's tables: per grid column its u and the cosine and sine of its decoded longitude, per
+ * row its v and those of its decoded latitude, and of the tile's centre.
+ */
+function encoderTables(k: Kernels, frame: QuantizedMeshFrame): Float64Array {
+  const { gridSize: g, bounds, orientation } = frame;
+  const [west, south, east, north] = bounds;
+  const kepler = orientation === 'kepler';
   const tables = new Float64Array(4 + 4 * g + Math.ceil(g / 2));
   const f = tables;
   const u16 = new Uint16Array(tables.buffer, (4 + 4 * g) * 8, 2 * g);
@@ -144,32 +190,13 @@ export function encodeQuantizedMesh(k: Kernels, input: QuantizedMeshInput): Uint
     f[4 + g + i] = sin(lon);
     u16[i] = u;
     // row i: v and the latitude a decoder maps it to (kepler: [w, n, e, s] bounds; spec: [w, s, e, n])
-    const v = gridRowV(i, input);
+    const v = gridRowV(i, frame);
     const lat = (kepler ? north + (v / MAXQ) * (south - north) : south + (v / MAXQ) * (north - south)) * RADIANS_PER_DEGREE;
     f[4 + 2 * g + i] = cos(lat);
     f[4 + 3 * g + i] = sin(lat);
     u16[g + i] = v;
   }
-
-  const nOut = Math.min(nv, nt * 3);
-  const wide = nOut > 65536 ? 4 : 2;
-  const bound = 88 + 4 + 6 * nOut + 2 + 4 + 3 * nt * wide + 16 + 2 * nOut * wide
-    + (ext.octNormals ? 5 + 2 * nOut : 0) + (meta ? 9 + meta.length : 0);
-
-  const x = k.exports;
-  const fn = x['qm_encode'] as EncodeFn | undefined;
-  if (typeof fn !== 'function') throw new TypeError('kernels module lacks qm_encode: stale build?');
-  x.reset();
-  const pv = copyIn(k, vertices);
-  const pt = copyIn(k, triangles);
-  const ph = copyIn(k, heights.subarray(0, g * g));
-  const ptab = copyIn(k, tables);
-  const pm = meta ? copyIn(k, meta) : 0;
-  const out = alloc(k, bound);
-  const flags = (kepler ? 0 : 1) | (ext.octNormals ? 2 : 0);
-  const n = fn(pv, nv, pt, nt, ph, g, ptab, flags, pm, meta ? meta.length : -1, out);
-  if (n < 0) throw new RangeError(`encodeQuantizedMesh: ${ERRORS[n] ?? `error ${n}`}`);
-  return new Uint8Array(x.memory.buffer.slice(out, out + n));
+  return tables;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Kernels } from '../kernels/kernels.js';
 import { meshDelatin } from '../kernels/mesh-delatin.js';
-import { meshMartini } from '../kernels/mesh-martini.js';
-import { encodeQuantizedMesh, webMercatorTileFrame } from '../kernels/quantized-mesh.js';
+import { gridIntoModule, meshMartiniInModule } from '../kernels/mesh-martini.js';
+import { encodeQuantizedMesh, encodeQuantizedMeshInModule, webMercatorTileFrame, type QuantizedMeshFrame } from '../kernels/quantized-mesh.js';
 import type { TileIndex } from '../tiling/web-mercator.js';
 import { fillHoles, gridFromSlots, partOf, slotPart, type ElevationPart } from './elevation-grid.js';
 import { decodeElevationTiles, type ElevationDecode } from './elevation-task.js';
@@ -70,17 +70,20 @@ export async function runMeshTask(kernels: Kernels, task: MeshTask): Promise<Mes
   } else {
     throw new Error('mesh task without elevation');
   }
-  const mesh = task.quantizer === 'martini'
-    ? meshMartini(kernels, grid, n + 1, task.maxError, 'exact')
-    : meshDelatin(kernels, grid, n + 1, n + 1, task.maxError, 'seamless');
-  const body = encodeQuantizedMesh(kernels, {
-    vertices: mesh.vertices,
-    triangles: mesh.triangles,
-    heights: grid,
+  const frame: QuantizedMeshFrame = {
     gridSize: n + 1,
     ...webMercatorTileFrame(kernels, task.tile, n + 1),
     orientation: task.orientation,
     extensions: { octNormals: task.extensions.octNormals, metadata: task.extensions.metadata ? { geometricError: task.maxError } : undefined },
-  });
-  return { body, vertices: mesh.vertices.length / 2, triangles: mesh.triangles.length / 3, ...(heights ? { heights } : {}) };
+  };
+  const extra = heights ? { heights } : {};
+  if (task.quantizer === 'martini') {
+    // the grid and the mesh stay in module memory from meshing to encoding
+    const at = gridIntoModule(kernels, grid, n + 1);
+    const mesh = meshMartiniInModule(kernels, at, n + 1, task.maxError, 'exact');
+    return { body: encodeQuantizedMeshInModule(kernels, mesh, at, frame), vertices: mesh.vertexCount, triangles: mesh.triangleCount, ...extra };
+  }
+  const mesh = meshDelatin(kernels, grid, n + 1, n + 1, task.maxError, 'seamless');
+  const body = encodeQuantizedMesh(kernels, { vertices: mesh.vertices, triangles: mesh.triangles, heights: grid, ...frame });
+  return { body, vertices: mesh.vertices.length / 2, triangles: mesh.triangles.length / 3, ...extra };
 }

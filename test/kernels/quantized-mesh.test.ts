@@ -11,7 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeElevation, type ElevationEncoding } from '../../src/kernels/elevation.js';
 import type { Kernels } from '../../src/kernels/kernels.js';
 import { loadKernels } from '../../src/kernels/load-node.js';
-import { encodeQuantizedMesh, parseAcceptExtensions, webMercatorTileFrame, type QuantizedMeshInput } from '../../src/kernels/quantized-mesh.js';
+import { encodeQuantizedMesh, encodeQuantizedMeshInModule, parseAcceptExtensions, webMercatorTileFrame, type QuantizedMeshInput } from '../../src/kernels/quantized-mesh.js';
+import { gridIntoModule, meshMartini, meshMartiniInModule } from '../../src/kernels/mesh-martini.js';
 import { kernelLibm } from '../../src/kernels/libm.js';
 import { tileBoundsLonLat } from '../../src/tiling/web-mercator.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
@@ -540,6 +541,22 @@ describe('encodeQuantizedMesh on the terrain fixtures', () => {
       const bytes = encodeChecked(inp);
       await checkWithLoadersGl(bytes, inp);
       checkOcclusion(checkDecoded(bytes, inp), inp);
+    }
+  }, 60_000);
+});
+
+describe('meshing and encoding in module memory (what the server does)', () => {
+  it('gives the bytes of meshMartini + encodeQuantizedMesh, with and without the extensions', async () => {
+    const { heights, gridSize: g } = await fixtureGrid('pymartini_terrarium_11_385_803.png', 'terrarium');
+    const tile = { z: 11, x: 385, y: 803 };
+    for (const [maxError, orientation, extensions] of [[30.1, 'kepler', {}], [5, 'spec', { octNormals: true, metadata: { geometricError: 5 } }]] as const) {
+      const frame = { gridSize: g, ...webMercatorTileFrame(kernels, tile, g), orientation, extensions };
+      const mesh = meshMartini(kernels, heights, g, maxError, 'exact');
+      const copied = encodeQuantizedMesh(kernels, { vertices: mesh.vertices, triangles: mesh.triangles, heights, ...frame });
+      const at = gridIntoModule(kernels, heights, g);
+      const inModule = meshMartiniInModule(kernels, at, g, maxError, 'exact');
+      expect([inModule.vertexCount, inModule.triangleCount]).toEqual([mesh.vertices.length / 2, mesh.triangles.length / 3]);
+      expect(firstByteDifference(encodeQuantizedMeshInModule(kernels, inModule, at, frame), copied)).toBe(-1);
     }
   }, 60_000);
 });
