@@ -99,7 +99,9 @@ function inflate(idat: Uint8Array[], need: number, partial: boolean, what: strin
       out = inflateSync(stream.subarray(0, input), { finishFlush: constants.Z_SYNC_FLUSH });
       if (out.length >= need) return out;
     }
-    out = inflateSync(stream, { maxOutputLength: need + 65536 }); // a bound against zlib bombs
+    // one output buffer a little larger than the image (node:zlib's default is 16 KiB chunks joined
+    // at the end: 13 allocations and a copy for a 256 tile); maxOutputLength bounds zlib bombs
+    out = inflateSync(stream, { chunkSize: need + 1024, maxOutputLength: need + 65536 });
     if (out.length < need) throw new Error(`image data holds ${out.length} bytes, need ${need}`);
     return out;
   } catch (err) {
