@@ -4,6 +4,7 @@ import type { CogReader } from '../cog/cog-reader.js';
 import type { ServerConfig } from '../config.js';
 import { HttpError, notFound } from '../server/errors.js';
 import { InFlight, Interest } from '../server/in-flight.js';
+import { LinkedAbort } from '../server/linked-abort.js';
 import type { WorkerPool } from '../server/worker-pool.js';
 import { openSource } from '../sources/open-source.js';
 import { redactUrl } from '../sources/redact.js';
@@ -168,12 +169,13 @@ export class TerrainReader {
    * dropped then, not left running for a request made after the upstream recovered to join and fail with.
    */
   private async fetchPngs(needs: ElevationNeed[], signal: AbortSignal): Promise<Array<Uint8Array | undefined>> {
-    const fetches = new AbortController();
-    const both = AbortSignal.any([signal, fetches.signal]);
-    return Promise.all(needs.map((need) => this.fetchPng(need.url, both))).catch((error: unknown) => {
-      fetches.abort(error);
-      throw error;
-    });
+    const fetches = new LinkedAbort(signal);
+    return Promise.all(needs.map((need) => this.fetchPng(need.url, fetches.signal)))
+      .catch((error: unknown) => {
+        fetches.abort(error);
+        throw error;
+      })
+      .finally(() => fetches.release());
   }
 
   /** An elevation PNG's bytes; undefined when the tile does not exist (404: outside the dataset). */

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LinkedAbort } from './linked-abort.js';
 
 /**
  * Gives each request an AbortSignal that fires when the client goes away before the answer is
@@ -14,11 +15,12 @@ declare module 'fastify' {
 export function installAbortSignals(app: FastifyInstance) {
   app.decorateRequest('abortSignal', undefined as unknown as AbortSignal);
   app.addHook('onRequest', async (req: FastifyRequest, reply) => {
-    const controller = new AbortController();
+    // Fastify's req.signal fires at the deadline (handlerTimeout); it exists only when one is set.
+    // Both live as long as the request: nothing to release.
+    const linked = new LinkedAbort(req.routeOptions.handlerTimeout > 0 ? req.signal : undefined);
     reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) controller.abort(new Error('client closed the connection'));
+      if (!reply.raw.writableFinished) linked.abort(new Error('client closed the connection'));
     });
-    // Fastify's req.signal fires at the deadline (handlerTimeout); it exists only when one is set
-    req.abortSignal = req.routeOptions.handlerTimeout > 0 ? AbortSignal.any([controller.signal, req.signal]) : controller.signal;
+    req.abortSignal = linked.signal;
   });
 }

@@ -1,4 +1,5 @@
 import { HttpError } from '../server/errors.js';
+import { LinkedAbort } from '../server/linked-abort.js';
 
 /**
  * Runs one upstream operation under config.upstreamTimeoutMs. The operation gets a signal that
@@ -12,12 +13,9 @@ export async function withUpstreamTimeout<T>(
   signal: AbortSignal | undefined,
   operation: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const timeout = new AbortController();
-  const timer = setTimeout(
-    () => timeout.abort(new HttpError(504, `upstream timed out after ${timeoutMs} ms: ${what}`)),
-    timeoutMs,
-  );
-  const combined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
+  const linked = new LinkedAbort(signal);
+  const timer = setTimeout(() => linked.abort(new HttpError(504, `upstream timed out after ${timeoutMs} ms: ${what}`)), timeoutMs);
+  const combined = linked.signal;
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => reject(combined.reason);
@@ -34,5 +32,6 @@ export async function withUpstreamTimeout<T>(
   } finally {
     clearTimeout(timer);
     combined.removeEventListener('abort', onAbort!);
+    linked.release();
   }
 }
