@@ -1,4 +1,5 @@
 import { lookup, type LookupAddress } from 'node:dns';
+import { LRUCache } from 'lru-cache';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { badGateway, forbidden, type HttpError } from '../server/errors.js';
 
@@ -116,6 +117,13 @@ export const privateAddressError = (what: string): HttpError =>
 /** The URL hostname as dns.lookup wants it: IPv6 literals lose their brackets. */
 const bareHost = (hostname: string) => hostname.replace(/^\[(.*)\]$/, '$1');
 
+/**
+ * Hosts found allowed lately (by rule and name). Every tile of a tile set is a new url on the same
+ * host: without this, each would wait for a DNS lookup before its first byte. A verdict is kept
+ * briefly, and only to answer early: publicOnlyLookup still checks every new connection.
+ */
+const allowedHosts = new LRUCache<string, true>({ max: 1024, ttl: 30_000 });
+
 /** Resolves every address of the host and throws 403 if the rule refuses any of them. */
 export async function assertPublicHost(hostname: string, what: string, rule: AddressRule): Promise<void> {
   if (rule.allowPrivateAddresses) return;
@@ -124,12 +132,15 @@ export async function assertPublicHost(hostname: string, what: string, rule: Add
     if (isRefusedAddress(host, rule)) throw privateAddressError(what);
     return;
   }
+  const key = `${(rule.allowedPrivateNetworks ?? []).join(',')}|${host}`;
+  if (allowedHosts.get(key)) return;
   const addresses = await new Promise<LookupAddress[]>((resolve, reject) =>
     lookup(host, { all: true }, (error, found) => (error ? reject(error) : resolve(found))),
   ).catch((error: NodeJS.ErrnoException) => {
     throw badGateway(`cannot resolve host ${host} (${error.code ?? error.message})`);
   });
   if (addresses.some((a) => isRefusedAddress(a.address, rule))) throw privateAddressError(what);
+  allowedHosts.set(key, true);
 }
 
 /**
