@@ -257,16 +257,25 @@ function exceedsPlane(x0: i32, y0: i32, x1: i32, y1: i32, x2: i32, y2: i32, midF
   return false;
 }
 
+/**
+ * |plane - height| > maxError at grid point (x, y), the plane given by its height z0 at (x0, y0) and its
+ * slopes gx, gy: the one expression of every rasterised test, so every path rounds alike.
+ */
+@inline function off(z0: f64, x0: i32, y0: i32, gx: f64, gy: f64, x: i32, y: i32): bool {
+  return abs<f64>(z0 + gy * <f64>(y - y0) + gx * <f64>(x - x0) - height(y * size + x)) > maxErr;
+}
+
 /** The rows y0..y1 (either order) of [xl(y), xr(y)] = [l + sl * |y - yr|, r + sr * |y - yr|] exceed the plane. */
 @inline function rowsExceed(z0: f64, x0: i32, y0: i32, gx: f64, gy: f64, ya: i32, yb: i32, yr: i32, l: i32, sl: i32, r: i32, sr: i32): bool {
-  const n = size;
-  const e = maxErr;
   const ys = min<i32>(ya, yb);
   const ye = max<i32>(ya, yb);
+  const n = size;
+  const e = maxErr;
   for (let y = ys; y <= ye; y++) {
     const d = abs<i32>(y - yr);
     const xs = l + sl * d;
     const xe = r + sr * d;
+    // off() with the row's part hoisted: the same operations in the same order
     const zr = z0 + gy * <f64>(y - y0);
     const row = grid + (<usize>(y * n) << 2);
     for (let x = xs; x <= xe; x++) {
@@ -278,20 +287,42 @@ function exceedsPlane(x0: i32, y0: i32, x1: i32, y1: i32, x2: i32, y2: i32, midF
 
 /**
  * exceedsPlane for an RTIN triangle that did not move (long edge a-b, right angle at c): the same
- * points and the same arithmetic, with the row spans read off its shape instead of computed.
+ * points and the same arithmetic, with the points read off its shape instead of computed. area is
+ * |det|, 2h^2 (long edge on an axis, half length h) or h^2 (diagonal long edge, legs h), h a power
+ * of 2; refine() inlines this with area a constant for the smallest triangles, the most tested.
  */
-function exceedsRtin(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): bool {
+@inline function exceedsArea(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32, area: i32): bool {
   const n = size;
   const det = (bx - ax) * (cy - ay) - (cx - ax) * (by - ay);
   const z0 = height(ay * n + ax);
   const dz1 = height(by * n + bx) - z0;
   const dz2 = height(cy * n + cx) - z0;
-  const inv = 1.0 / <f64>det;
+  // det = +-area, a power of 2: 1 / det is exact, a constant when area is
+  const inv = select<f64>(1.0 / <f64>area, -1.0 / <f64>area, det > 0);
   const gx = (dz1 * <f64>(cy - ay) - dz2 * <f64>(by - ay)) * inv;
   const gy = (dz2 * <f64>(bx - ax) - dz1 * <f64>(cx - ax)) * inv;
   const mx = (ax + bx) >> 1;
   const my = (ay + by) >> 1;
-  if (abs<f64>(z0 + gy * <f64>(my - ay) + gx * <f64>(mx - ax) - height(my * n + mx)) > maxErr) return true;
+  if (area <= 8) {
+    // A handful of points, listed: no row loops, no early exit (an OR of all, one branch).
+    // Corner a goes unlisted: off(a) implies off(b), for any heights and maxError. Its value is
+    // |z0 + gy * 0 + gx * 0 - z0|, NaN unless z0, gx, gy are finite, and then 0: off(a) means
+    // maxError < 0 and finite heights and slopes (a NaN or infinite dz1 or dz2 makes gx or gy
+    // NaN or infinite), and then b's value is finite, >= 0 > maxError too.
+    // 1, 2: b, c and the long edge's midpoint (a unit triangle's "midpoint" is a corner or outside
+    // it, as exceedsPlane's midFirst test, which it stands in for)
+    let out = <i32>off(z0, ax, ay, gx, gy, mx, my) | <i32>off(z0, ax, ay, gx, gy, bx, by) | <i32>off(z0, ax, ay, gx, gy, cx, cy);
+    if (area <= 2) return out != 0;
+    // 4 (legs 2), 8 (long edge 4): and the legs' midpoints
+    out |= <i32>off(z0, ax, ay, gx, gy, (ax + cx) >> 1, (ay + cy) >> 1) | <i32>off(z0, ax, ay, gx, gy, (bx + cx) >> 1, (by + cy) >> 1);
+    if (area == 4) return out != 0;
+    // 8: and the long edge's quarter points, the midpoint of the median
+    out |= <i32>off(z0, ax, ay, gx, gy, (ax + mx) >> 1, (ay + my) >> 1) | <i32>off(z0, ax, ay, gx, gy, (bx + mx) >> 1, (by + my) >> 1) |
+      <i32>off(z0, ax, ay, gx, gy, (cx + mx) >> 1, (cy + my) >> 1);
+    return out != 0;
+  }
+  // the long edge's midpoint first: the likeliest offender
+  if (off(z0, ax, ay, gx, gy, mx, my)) return true;
   if (ay == by) {
     // horizontal long edge, apex above or below: rows shrink by one on each side per step
     return rowsExceed(z0, ax, ay, gx, gy, ay, cy, ay, min<i32>(ax, bx), 1, max<i32>(ax, bx), -1);
@@ -307,6 +338,11 @@ function exceedsRtin(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): bool
   const fy = ay == cy ? by : ay; // the end of the vertical leg
   if (fx > cx) return rowsExceed(z0, ax, ay, gx, gy, cy, fy, cy, cx, 0, fx, -1);
   return rowsExceed(z0, ax, ay, gx, gy, cy, fy, cy, fx, 1, cx, 0);
+}
+
+/** exceedsArea for any size. */
+function exceedsRtin(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): bool {
+  return exceedsArea(ax, ay, bx, by, cx, cy, abs<i32>((bx - ax) * (cy - ay) - (cx - ax) * (by - ay)));
 }
 
 /** exceedsPlane on the image of triangle (0, 1, 2) (long edge 0-1, right angle at 2). */
@@ -375,58 +411,101 @@ function tri(x: i32, y: i32): void {
   return (flagsAt(y * size + x) & SPLIT) != 0;
 }
 
+@inline function splitParent(x: i32, y: i32): void {
+  if (!isCorner(x, y) && !isSplit(x, y)) split(x, y);
+}
+
 /**
- * Marks (x, y) split and, first, its parents (the apexes of its triangles), keeping the RTIN
- * conforming; stacks (x, y) so that refine() tests the children.
+ * Marks (x, y) split and, first, its parents (the apexes of its triangles, as tri() lists them),
+ * keeping the RTIN conforming; stacks (x, y) so that refine() tests the children, unless they are
+ * unit triangles (an axis-aligned long edge of length 2): nothing to test there.
  */
 function split(x: i32, y: i32): void {
-  const k = y * size + x;
-  const p = work + <usize>k;
+  const p = work + <usize>(y * size + x);
   const f = load<u8>(p);
   if ((f & SPLIT) != 0) return;
   store<u8>(p, f | SPLIT);
-  tri(x, y);
-  const n = nTri;
-  const c0x = t0cx, c0y = t0cy, c1x = t1cx, c1y = t1cy;
-  if (!isCorner(c0x, c0y)) split(c0x, c0y);
-  if (n > 1 && !isCorner(c1x, c1y)) split(c1x, c1y);
+  const lx = x == 0 ? T << 1 : x & -x;
+  const ly = y == 0 ? T << 1 : y & -y;
+  if (lx == ly) {
+    // a square's centre: the apexes are the ends of the other diagonal
+    const h = lx;
+    const s = ((x + y - (h << 1)) & (h << 1)) != 0 ? -h : h;
+    splitParent(x + s, y - h);
+    splitParent(x - s, y + h);
+  } else if (lx < ly) {
+    const h = lx;
+    if (y - h >= 0) splitParent(x, y - h);
+    if (y + h <= T) splitParent(x, y + h);
+    if (h == 1) return;
+  } else {
+    const h = ly;
+    if (x - h >= 0) splitParent(x - h, y);
+    if (x + h <= T) splitParent(x + h, y);
+    if (h == 1) return;
+  }
   store<u32>(stack + (<usize>(sp++) << 2), <u32>((y << 16) | x));
 }
 
+// refineTriangle's test: the image's (exceeds), any unmoved triangle's, or that with a known |det|
+const MOVES: i32 = -1;
+const ANY: i32 = 0;
+
 /** Tests the children of one triangle (long edge a-b, apex c, midpoint m) of a newly split point. */
-function refineTriangle(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32, mx: i32, my: i32): void {
+@inline function refineTriangle(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32, mx: i32, my: i32, area: i32): void {
   // child (c, a, m) with long edge c-a, child (b, c, m) with long edge b-c
   let x = (cx + ax) >> 1, y = (cy + ay) >> 1;
-  if (!isSplit(x, y) && exceeds(cx, cy, ax, ay, mx, my)) split(x, y);
+  if (!isSplit(x, y) && childExceeds(cx, cy, ax, ay, mx, my, area)) split(x, y);
   x = (bx + cx) >> 1;
   y = (by + cy) >> 1;
-  if (!isSplit(x, y) && exceeds(bx, by, cx, cy, mx, my)) split(x, y);
+  if (!isSplit(x, y) && childExceeds(bx, by, cx, cy, mx, my, area)) split(x, y);
 }
 
+@inline function childExceeds(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32, area: i32): bool {
+  if (area == MOVES) return exceeds(ax, ay, bx, by, cx, cy);
+  if (area == ANY) return exceedsRtin(ax, ay, bx, by, cx, cy);
+  return exceedsArea(ax, ay, bx, by, cx, cy, area);
+}
+
+/** refineTriangle on the triangles tri() listed. */
+@inline function refineTriangles(x: i32, y: i32, area: i32): void {
+  const count = nTri;
+  const a1x = t1ax, a1y = t1ay, b1x = t1bx, b1y = t1by, c1x = t1cx, c1y = t1cy;
+  refineTriangle(t0ax, t0ay, t0bx, t0by, t0cx, t0cy, x, y, area);
+  if (count > 1) refineTriangle(a1x, a1y, b1x, b1y, c1x, c1y, x, y, area);
+}
+
+// one function per kind of test, the smallest areas with their points listed inline
+function refineMoves(x: i32, y: i32): void { refineTriangles(x, y, MOVES); }
+function refineAny(x: i32, y: i32): void { refineTriangles(x, y, ANY); }
+function refine2(x: i32, y: i32): void { refineTriangles(x, y, 2); }
+function refine4(x: i32, y: i32): void { refineTriangles(x, y, 4); }
+function refine8(x: i32, y: i32): void { refineTriangles(x, y, 8); }
+
+/** Tests the children of the triangles of each stacked point (split() stacks more). */
 function refine(): void {
   while (sp > 0) {
     const k = <i32>load<u32>(stack + (<usize>(--sp) << 2));
     const x = k & 0xffff;
     const y = k >>> 16;
     tri(x, y);
-    if (triAxis && triH == 1) continue; // children are unit triangles: exact
-    const count = nTri;
-    const a1x = t1ax, a1y = t1ay, b1x = t1bx, b1y = t1by, c1x = t1cx, c1y = t1cy;
-    refineTriangle(t0ax, t0ay, t0bx, t0by, t0cx, t0cy, x, y);
-    if (count > 1) refineTriangle(a1x, a1y, b1x, b1y, c1x, c1y, x, y);
+    const h = triH;
+    // the triangles of (x, y) lie within h of it: off the border nothing of them moves
+    if (x <= h || y <= h || x + h >= T || y + h >= T) {
+      refineMoves(x, y);
+      continue;
+    }
+    // the children's |det|: half the parent's, h^2 under an axis-aligned long edge, 2h^2 under a diagonal one
+    const area = triAxis ? h * h : 2 * h * h;
+    if (area == 2) refine2(x, y);
+    else if (area == 4) refine4(x, y);
+    else if (area == 8) refine8(x, y);
+    else refineAny(x, y);
   }
 }
 
+/** Emits the image of leaf (a, b, c) (some corner on the border: edge points may move). */
 function exactEmit(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): void {
-  // x, y in 1..T-1 for the three: nothing moves
-  const t = <u32>(T - 1);
-  if (<u32>(ax - 1) < t && <u32>(ay - 1) < t && <u32>(bx - 1) < t && <u32>(by - 1) < t && <u32>(cx - 1) < t && <u32>(cy - 1) < t) {
-    const a = vertex(ax, ay);
-    const b = vertex(bx, by);
-    const c = vertex(cx, cy);
-    triangle(a, b, c);
-    return;
-  }
   const Ax = mapX(ax, ay), Ay = mapY(ax, ay);
   const Bx = mapX(bx, by), By = mapY(bx, by);
   const Cx = mapX(cx, cy), Cy = mapY(cx, cy);
@@ -437,7 +516,52 @@ function exactEmit(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): void {
   triangle(a, b, c);
 }
 
+/** Emits leaf (a, b, c) as it is. */
+@inline function innerLeaf(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): void {
+  const a = vertex(ax, ay);
+  const b = vertex(bx, by);
+  const c = vertex(cx, cy);
+  triangle(a, b, c);
+}
+
+/**
+ * The leaves under triangle (a, b, c) (long edge a-b, apex c), depth first: first child (c, a, m),
+ * then (b, c, m). The whole subtree keeps off the border: nothing moves, leaves go out as they are.
+ * The second child is visited in this frame (a loop, half the calls); a split triangle with legs
+ * of length sqrt 2 (diagonal) has unit triangles as children, leaves without a look at their flags.
+ */
+function innerVisit(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): void {
+  while (true) {
+    const dx = abs<i32>(ax - cx);
+    const dy = abs<i32>(ay - cy);
+    if (dx + dy == 1) break; // a unit triangle
+    const mx = (ax + bx) >> 1;
+    const my = (ay + by) >> 1;
+    if (!isSplit(mx, my)) break;
+    if (dx == 1 && dy == 1) {
+      innerLeaf(cx, cy, ax, ay, mx, my);
+      innerLeaf(bx, by, cx, cy, mx, my);
+      return;
+    }
+    innerVisit(cx, cy, ax, ay, mx, my);
+    ax = bx;
+    ay = by;
+    bx = cx;
+    by = cy;
+    cx = mx;
+    cy = my;
+  }
+  innerLeaf(ax, ay, bx, by, cx, cy);
+}
+
+/** innerVisit's order for any triangle: near the border the leaves' images go out. */
 function exactVisit(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): void {
+  // x, y in 1..T-1 for the three corners: the subtree keeps off the border
+  const t = <u32>(T - 1);
+  if (<u32>(ax - 1) < t && <u32>(ay - 1) < t && <u32>(bx - 1) < t && <u32>(by - 1) < t && <u32>(cx - 1) < t && <u32>(cy - 1) < t) {
+    innerVisit(ax, ay, bx, by, cx, cy);
+    return;
+  }
   const mx = (ax + bx) >> 1;
   const my = (ay + by) >> 1;
   if (abs<i32>(ax - cx) + abs<i32>(ay - cy) > 1 && isSplit(mx, my)) {
