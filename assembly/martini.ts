@@ -265,22 +265,41 @@ function exceedsPlane(x0: i32, y0: i32, x1: i32, y1: i32, x2: i32, y2: i32, midF
   return abs<f64>(z0 + gy * <f64>(y - y0) + gx * <f64>(x - x0) - height(y * size + x)) > maxErr;
 }
 
+/**
+ * Some point of row segment [xs, xe] (row pointer row, plane zr + gx * (x - x0) along it) is off
+ * by more than maxError: off() with the row's part hoisted, the same operations in the same order.
+ * Two points at a time in f64x2 lanes: lane-wise IEEE add, mul, sub, abs and an ordered > (false
+ * on NaN) give each point the scalar's answer. x - x0 is counted in f64 (exact integers).
+ */
+@inline function rowExceeds(row: usize, xs: i32, xe: i32, x0: i32, zr: f64, gx: f64): bool {
+  const e = maxErr;
+  let x = xs;
+  let fx = <f64>(xs - x0);
+  if (xs < xe) {
+    const vz = f64x2.splat(zr);
+    const vg = f64x2.splat(gx);
+    const ve = f64x2.splat(e);
+    const two = f64x2.splat(2.0);
+    let vx = f64x2.replace_lane(f64x2.splat(fx), 1, fx + 1.0);
+    for (; x < xe; x += 2) {
+      const h = f64x2.promote_low_f32x4(v128.load64_zero(row + (<usize>x << 2)));
+      if (v128.any_true(f64x2.gt(f64x2.abs(f64x2.sub(f64x2.add(vz, f64x2.mul(vg, vx)), h)), ve))) return true;
+      vx = f64x2.add(vx, two);
+    }
+    fx = f64x2.extract_lane(vx, 0);
+  }
+  // the last point of an odd count
+  return x == xe && abs<f64>(zr + gx * fx - <f64>load<f32>(row + (<usize>x << 2))) > e;
+}
+
 /** The rows y0..y1 (either order) of [xl(y), xr(y)] = [l + sl * |y - yr|, r + sr * |y - yr|] exceed the plane. */
 @inline function rowsExceed(z0: f64, x0: i32, y0: i32, gx: f64, gy: f64, ya: i32, yb: i32, yr: i32, l: i32, sl: i32, r: i32, sr: i32): bool {
   const ys = min<i32>(ya, yb);
   const ye = max<i32>(ya, yb);
   const n = size;
-  const e = maxErr;
   for (let y = ys; y <= ye; y++) {
     const d = abs<i32>(y - yr);
-    const xs = l + sl * d;
-    const xe = r + sr * d;
-    // off() with the row's part hoisted: the same operations in the same order
-    const zr = z0 + gy * <f64>(y - y0);
-    const row = grid + (<usize>(y * n) << 2);
-    for (let x = xs; x <= xe; x++) {
-      if (abs<f64>(zr + gx * <f64>(x - x0) - <f64>load<f32>(row + (<usize>x << 2))) > e) return true;
-    }
+    if (rowExceeds(grid + (<usize>(y * n) << 2), l + sl * d, r + sr * d, x0, z0 + gy * <f64>(y - y0), gx)) return true;
   }
   return false;
 }
@@ -358,8 +377,6 @@ function exceedsRtin(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): bool
 let nTri: i32 = 0;
 let t0ax: i32 = 0, t0ay: i32 = 0, t0bx: i32 = 0, t0by: i32 = 0, t0cx: i32 = 0, t0cy: i32 = 0;
 let t1ax: i32 = 0, t1ay: i32 = 0, t1bx: i32 = 0, t1by: i32 = 0, t1cx: i32 = 0, t1cy: i32 = 0;
-let triH: i32 = 0;
-let triAxis: bool = false;
 
 @inline function setTri(i: i32, ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): void {
   if (i == 0) {
@@ -385,20 +402,14 @@ function tri(x: i32, y: i32): void {
       setTri(1, x - h, y + h, x + h, y - h, x + h, y + h);
     }
     n = 2;
-    triH = h;
-    triAxis = false;
   } else if (lx < ly) {
     const h = lx;
     if (y - h >= 0) setTri(n++, x - h, y, x + h, y, x, y - h);
     if (y + h <= T) setTri(n++, x + h, y, x - h, y, x, y + h);
-    triH = h;
-    triAxis = true;
   } else {
     const h = ly;
     if (x - h >= 0) setTri(n++, x, y + h, x, y - h, x - h, y);
     if (x + h <= T) setTri(n++, x, y - h, x, y + h, x + h, y);
-    triH = h;
-    triAxis = true;
   }
   nTri = n;
 }
@@ -447,40 +458,65 @@ function split(x: i32, y: i32): void {
   store<u32>(stack + (<usize>(sp++) << 2), <u32>((y << 16) | x));
 }
 
-// refineTriangle's test: the image's (exceeds), any unmoved triangle's, or that with a known |det|
-const MOVES: i32 = -1;
-const ANY: i32 = 0;
-
-/** Tests the children of one triangle (long edge a-b, apex c, midpoint m) of a newly split point. */
-@inline function refineTriangle(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32, mx: i32, my: i32, area: i32): void {
+/**
+ * Tests the children of one triangle (long edge a-b, apex c, midpoint m) of a newly split point
+ * near the border, on their images.
+ */
+@inline function refineTriangle(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32, mx: i32, my: i32): void {
   // child (c, a, m) with long edge c-a, child (b, c, m) with long edge b-c
   let x = (cx + ax) >> 1, y = (cy + ay) >> 1;
-  if (!isSplit(x, y) && childExceeds(cx, cy, ax, ay, mx, my, area)) split(x, y);
+  if (!isSplit(x, y) && exceeds(cx, cy, ax, ay, mx, my)) split(x, y);
   x = (bx + cx) >> 1;
   y = (by + cy) >> 1;
-  if (!isSplit(x, y) && childExceeds(bx, by, cx, cy, mx, my, area)) split(x, y);
+  if (!isSplit(x, y) && exceeds(bx, by, cx, cy, mx, my)) split(x, y);
 }
 
-@inline function childExceeds(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32, area: i32): bool {
-  if (area == MOVES) return exceeds(ax, ay, bx, by, cx, cy);
-  if (area == ANY) return exceedsRtin(ax, ay, bx, by, cx, cy);
-  return exceedsArea(ax, ay, bx, by, cx, cy, area);
-}
-
-/** refineTriangle on the triangles tri() listed. */
-@inline function refineTriangles(x: i32, y: i32, area: i32): void {
+/** refineTriangle on the triangles of (x, y). */
+function refineBorder(x: i32, y: i32): void {
+  tri(x, y);
   const count = nTri;
   const a1x = t1ax, a1y = t1ay, b1x = t1bx, b1y = t1by, c1x = t1cx, c1y = t1cy;
-  refineTriangle(t0ax, t0ay, t0bx, t0by, t0cx, t0cy, x, y, area);
-  if (count > 1) refineTriangle(a1x, a1y, b1x, b1y, c1x, c1y, x, y, area);
+  refineTriangle(t0ax, t0ay, t0bx, t0by, t0cx, t0cy, x, y);
+  if (count > 1) refineTriangle(a1x, a1y, b1x, b1y, c1x, c1y, x, y);
 }
 
-// one function per kind of test, the smallest areas with their points listed inline
-function refineMoves(x: i32, y: i32): void { refineTriangles(x, y, MOVES); }
-function refineAny(x: i32, y: i32): void { refineTriangles(x, y, ANY); }
-function refine2(x: i32, y: i32): void { refineTriangles(x, y, 2); }
-function refine4(x: i32, y: i32): void { refineTriangles(x, y, 4); }
-function refine8(x: i32, y: i32): void { refineTriangles(x, y, 8); }
+/**
+ * Tests the child with long edge p-q (ring order), apex m: its long edge runs p -> q when ccw, else
+ * q -> p (the rounding of the test depends on which end is its corner 0).
+ */
+@inline function refineChild(px: i32, py: i32, qx: i32, qy: i32, mx: i32, my: i32, ccw: bool, area: i32): void {
+  const x = (px + qx) >> 1;
+  const y = (py + qy) >> 1;
+  if (isSplit(x, y)) return;
+  const ax = select<i32>(px, qx, ccw), ay = select<i32>(py, qy, ccw);
+  const bx = select<i32>(qx, px, ccw), by = select<i32>(qy, py, ccw);
+  if (area == 0 ? exceedsRtin(ax, ay, bx, by, mx, my) : exceedsArea(ax, ay, bx, by, mx, my, area)) split(x, y);
+}
+
+/**
+ * The 4 children of an inner point m = (x, y): the triangles (p, q, m) for consecutive points p, q
+ * of its ring, r = (rx, ry) turned a quarter at a time (m + r, m + (ry, -rx), m - r, m - (ry, -rx)).
+ * Read off tri(): a square's centre has its corners as the ring, the children's long edges running
+ * counterclockwise around it (north up) in an even square, clockwise in an odd one; an axis-aligned
+ * edge's midpoint has the tips of its diamond, the children's long edges counterclockwise.
+ * area: the children's |det|, listed inline when small (0: any).
+ */
+@inline function refineRing(x: i32, y: i32, rx: i32, ry: i32, ccw: bool, area: i32): void {
+  const p0x = x + rx, p0y = y + ry;
+  const p1x = x + ry, p1y = y - rx;
+  const p2x = x - rx, p2y = y - ry;
+  const p3x = x - ry, p3y = y + rx;
+  refineChild(p0x, p0y, p1x, p1y, x, y, ccw, area);
+  refineChild(p1x, p1y, p2x, p2y, x, y, ccw, area);
+  refineChild(p2x, p2y, p3x, p3y, x, y, ccw, area);
+  refineChild(p3x, p3y, p0x, p0y, x, y, ccw, area);
+}
+
+// one function per size of the children, the smallest with their points listed inline
+function refineRing2(x: i32, y: i32, rx: i32, ry: i32, ccw: bool): void { refineRing(x, y, rx, ry, ccw, 2); }
+function refineRing4(x: i32, y: i32, rx: i32, ry: i32, ccw: bool): void { refineRing(x, y, rx, ry, ccw, 4); }
+function refineRing8(x: i32, y: i32, rx: i32, ry: i32, ccw: bool): void { refineRing(x, y, rx, ry, ccw, 8); }
+function refineRingAny(x: i32, y: i32, rx: i32, ry: i32, ccw: bool): void { refineRing(x, y, rx, ry, ccw, 0); }
 
 /** Tests the children of the triangles of each stacked point (split() stacks more). */
 function refine(): void {
@@ -488,19 +524,25 @@ function refine(): void {
     const k = <i32>load<u32>(stack + (<usize>(--sp) << 2));
     const x = k & 0xffff;
     const y = k >>> 16;
-    tri(x, y);
-    const h = triH;
+    const lx = x == 0 ? T << 1 : x & -x;
+    const ly = y == 0 ? T << 1 : y & -y;
+    const h = min<i32>(lx, ly);
     // the triangles of (x, y) lie within h of it: off the border nothing of them moves
     if (x <= h || y <= h || x + h >= T || y + h >= T) {
-      refineMoves(x, y);
+      refineBorder(x, y);
       continue;
     }
-    // the children's |det|: half the parent's, h^2 under an axis-aligned long edge, 2h^2 under a diagonal one
-    const area = triAxis ? h * h : 2 * h * h;
-    if (area == 2) refine2(x, y);
-    else if (area == 4) refine4(x, y);
-    else if (area == 8) refine8(x, y);
-    else refineAny(x, y);
+    // a square's centre: ring from the NE corner, children of |det| 2h^2; an edge's midpoint:
+    // ring from the N tip, children of |det| h^2 (see refineRing)
+    const square = lx == ly;
+    const ccw = !square || ((x + y - (h << 1)) & (h << 1)) == 0;
+    const rx = select<i32>(h, 0, square);
+    const ry = -h;
+    const area = select<i32>(2 * h * h, h * h, square);
+    if (area == 2) refineRing2(x, y, rx, ry, ccw);
+    else if (area == 4) refineRing4(x, y, rx, ry, ccw);
+    else if (area == 8) refineRing8(x, y, rx, ry, ccw);
+    else refineRingAny(x, y, rx, ry, ccw);
   }
 }
 
@@ -524,23 +566,40 @@ function exactEmit(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): void {
   triangle(a, b, c);
 }
 
+/** The leaves of a triangle with legs of length sqrt 2 (diagonal): itself, or its 2 unit children. */
+@inline function innerSmall(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): void {
+  const mx = (ax + bx) >> 1;
+  const my = (ay + by) >> 1;
+  if (isSplit(mx, my)) {
+    innerLeaf(cx, cy, ax, ay, mx, my);
+    innerLeaf(bx, by, cx, cy, mx, my);
+  } else {
+    innerLeaf(ax, ay, bx, by, cx, cy);
+  }
+}
+
 /**
  * The leaves under triangle (a, b, c) (long edge a-b, apex c), depth first: first child (c, a, m),
  * then (b, c, m). The whole subtree keeps off the border: nothing moves, leaves go out as they are.
- * The second child is visited in this frame (a loop, half the calls); a split triangle with legs
- * of length sqrt 2 (diagonal) has unit triangles as children, leaves without a look at their flags.
+ * The second child is visited in this frame (a loop, half the calls); the last two levels are
+ * written out (innerSmall).
  */
 function innerVisit(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): void {
   while (true) {
     const dx = abs<i32>(ax - cx);
     const dy = abs<i32>(ay - cy);
     if (dx + dy == 1) break; // a unit triangle
+    if (dx == 1 && dy == 1) {
+      innerSmall(ax, ay, bx, by, cx, cy);
+      return;
+    }
     const mx = (ax + bx) >> 1;
     const my = (ay + by) >> 1;
     if (!isSplit(mx, my)) break;
-    if (dx == 1 && dy == 1) {
-      innerLeaf(cx, cy, ax, ay, mx, my);
-      innerLeaf(bx, by, cx, cy, mx, my);
+    if (dx + dy == 2) {
+      // legs of length 2 on the axes: the children's legs are diagonal, of length sqrt 2
+      innerSmall(cx, cy, ax, ay, mx, my);
+      innerSmall(bx, by, cx, cy, mx, my);
       return;
     }
     innerVisit(cx, cy, ax, ay, mx, my);
