@@ -258,11 +258,11 @@ function exceedsPlane(x0: i32, y0: i32, x1: i32, y1: i32, x2: i32, y2: i32, midF
 }
 
 /**
- * |plane - height| > maxError at grid point (x, y), the plane given by its height z0 at (x0, y0) and its
- * slopes gx, gy: the one expression of every rasterised test, so every path rounds alike.
+ * |plane - height| > maxError at grid offset k, (dx, dy) from corner 0 of the plane (height z0,
+ * slopes gx, gy): the one expression of every rasterised test, so every path rounds alike.
  */
-@inline function off(z0: f64, x0: i32, y0: i32, gx: f64, gy: f64, x: i32, y: i32): bool {
-  return abs<f64>(z0 + gy * <f64>(y - y0) + gx * <f64>(x - x0) - height(y * size + x)) > maxErr;
+@inline function off(z0: f64, gx: f64, gy: f64, dx: f64, dy: f64, k: i32): bool {
+  return abs<f64>(z0 + gy * dy + gx * dx - height(k)) > maxErr;
 }
 
 /**
@@ -313,35 +313,47 @@ function exceedsPlane(x0: i32, y0: i32, x1: i32, y1: i32, x2: i32, y2: i32, midF
 @inline function exceedsArea(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32, area: i32): bool {
   const n = size;
   const det = (bx - ax) * (cy - ay) - (cx - ax) * (by - ay);
-  const z0 = height(ay * n + ax);
-  const dz1 = height(by * n + bx) - z0;
-  const dz2 = height(cy * n + cx) - z0;
+  const ka = ay * n + ax;
+  const kb = by * n + bx;
+  const kc = cy * n + cx;
+  const z0 = height(ka);
+  const dz1 = height(kb) - z0;
+  const dz2 = height(kc) - z0;
+  // b - a, c - a; points between them are offset by halves and quarters of these: exact in f64,
+  // as their grid offsets are in integers (the offsets of a, b, c share the parity of x and y)
+  const bdx = <f64>(bx - ax), bdy = <f64>(by - ay);
+  const cdx = <f64>(cx - ax), cdy = <f64>(cy - ay);
   // det = +-area, a power of 2: 1 / det is exact, a constant when area is
   const inv = select<f64>(1.0 / <f64>area, -1.0 / <f64>area, det > 0);
-  const gx = (dz1 * <f64>(cy - ay) - dz2 * <f64>(by - ay)) * inv;
-  const gy = (dz2 * <f64>(bx - ax) - dz1 * <f64>(cx - ax)) * inv;
-  const mx = (ax + bx) >> 1;
-  const my = (ay + by) >> 1;
+  const gx = (dz1 * cdy - dz2 * bdy) * inv;
+  const gy = (dz2 * bdx - dz1 * cdx) * inv;
+  const km = (ka + kb) >> 1; // the long edge's midpoint
+  const mdx = bdx * 0.5, mdy = bdy * 0.5;
   if (area <= 8) {
     // A handful of points, listed: no row loops, no early exit (an OR of all, one branch).
     // Corner a goes unlisted: off(a) implies off(b), for any heights and maxError. Its value is
     // |z0 + gy * 0 + gx * 0 - z0|, NaN unless z0, gx, gy are finite, and then 0: off(a) means
     // maxError < 0 and finite heights and slopes (a NaN or infinite dz1 or dz2 makes gx or gy
     // NaN or infinite), and then b's value is finite, >= 0 > maxError too.
-    // 1, 2: b, c and the long edge's midpoint (a unit triangle's "midpoint" is a corner or outside
-    // it, as exceedsPlane's midFirst test, which it stands in for)
-    let out = <i32>off(z0, ax, ay, gx, gy, mx, my) | <i32>off(z0, ax, ay, gx, gy, bx, by) | <i32>off(z0, ax, ay, gx, gy, cx, cy);
-    if (area <= 2) return out != 0;
+    // 1: b, c (unit triangles are not tested: refine() stacks no parent of theirs, a 2 x 2 grid
+    // has nothing to split)
+    let out = <i32>off(z0, gx, gy, bdx, bdy, kb) | <i32>off(z0, gx, gy, cdx, cdy, kc);
+    if (area == 1) return out != 0;
+    // 2: and the long edge's midpoint
+    out |= <i32>off(z0, gx, gy, mdx, mdy, km);
+    if (area == 2) return out != 0;
     // 4 (legs 2), 8 (long edge 4): and the legs' midpoints
-    out |= <i32>off(z0, ax, ay, gx, gy, (ax + cx) >> 1, (ay + cy) >> 1) | <i32>off(z0, ax, ay, gx, gy, (bx + cx) >> 1, (by + cy) >> 1);
+    out |= <i32>off(z0, gx, gy, cdx * 0.5, cdy * 0.5, (ka + kc) >> 1) |
+      <i32>off(z0, gx, gy, (bdx + cdx) * 0.5, (bdy + cdy) * 0.5, (kb + kc) >> 1);
     if (area == 4) return out != 0;
     // 8: and the long edge's quarter points, the midpoint of the median
-    out |= <i32>off(z0, ax, ay, gx, gy, (ax + mx) >> 1, (ay + my) >> 1) | <i32>off(z0, ax, ay, gx, gy, (bx + mx) >> 1, (by + my) >> 1) |
-      <i32>off(z0, ax, ay, gx, gy, (cx + mx) >> 1, (cy + my) >> 1);
+    out |= <i32>off(z0, gx, gy, mdx * 0.5, mdy * 0.5, (ka + km) >> 1) |
+      <i32>off(z0, gx, gy, (bdx + mdx) * 0.5, (bdy + mdy) * 0.5, (kb + km) >> 1) |
+      <i32>off(z0, gx, gy, (cdx + mdx) * 0.5, (cdy + mdy) * 0.5, (kc + km) >> 1);
     return out != 0;
   }
   // the long edge's midpoint first: the likeliest offender
-  if (off(z0, ax, ay, gx, gy, mx, my)) return true;
+  if (off(z0, gx, gy, mdx, mdy, km)) return true;
   if (ay == by) {
     // horizontal long edge, apex above or below: rows shrink by one on each side per step
     return rowsExceed(z0, ax, ay, gx, gy, ay, cy, ay, min<i32>(ax, bx), 1, max<i32>(ax, bx), -1);
