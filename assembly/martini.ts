@@ -19,7 +19,11 @@
 //      its midpoint while some point inside is off the chord by more than maxError), read W->E / N->S.
 //      Corners always stay. These points are forced into the RTIN (their splits and their parents').
 //   2. the RTIN is refined top-down; a triangle splits when any grid point it covers is off its plane
-//      by more than maxError (true error, rasterised), splits propagate to keep it conforming.
+//      by more than maxError (true error, rasterised), splits propagate to keep it conforming. The
+//      split points are the least set holding the forced points, its points' parents, and the
+//      midpoint of every child of a split point's triangles that fails its test; a test depends on
+//      its triangle (and its corners' order) alone, so the order of the tests does not change the
+//      set: this kernel runs them in another order than the reference.
 //   3. interior refinement may still split an edge between two kept points. Such dropped edge points
 //      are moved one step inward (onto the inset row/column) in the output, every triangle being
 //      judged (step 2) on that moved image; a band of triangles from the kept points a, b to the inset
@@ -308,7 +312,7 @@ function exceedsPlane(x0: i32, y0: i32, x1: i32, y1: i32, x2: i32, y2: i32, midF
  * exceedsPlane for an RTIN triangle that did not move (long edge a-b, right angle at c): the same
  * points and the same arithmetic, with the points read off its shape instead of computed. area is
  * |det|, 2h^2 (long edge on an axis, half length h) or h^2 (diagonal long edge, legs h), h a power
- * of 2; refine() inlines this with area a constant for the smallest triangles, the most tested.
+ * of 2; refineRing() inlines this with area a constant for the smallest triangles, the most tested.
  */
 @inline function exceedsArea(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32, area: i32): bool {
   const n = size;
@@ -384,8 +388,8 @@ function exceedsRtin(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): bool
   return exceedsPlane(X0, Y0, X1, Y1, X2, Y2, X0 == x0 && Y0 == y0 && X1 == x1 && Y1 == y1);
 }
 
-// The triangles whose long edge has its midpoint at (x, y), filled in by tri(): long edge a-b, apex c,
-// half length h, axis-aligned long edge or not. Callers copy what they need before recursing.
+// The triangles whose long edge has its midpoint at (x, y), filled in by tri(): long edge a-b, apex c.
+// Callers copy what they need before recursing.
 let nTri: i32 = 0;
 let t0ax: i32 = 0, t0ay: i32 = 0, t0bx: i32 = 0, t0by: i32 = 0, t0cx: i32 = 0, t0cy: i32 = 0;
 let t1ax: i32 = 0, t1ay: i32 = 0, t1bx: i32 = 0, t1by: i32 = 0, t1cx: i32 = 0, t1cy: i32 = 0;
@@ -530,7 +534,11 @@ function refineRing4(x: i32, y: i32, rx: i32, ry: i32, ccw: bool): void { refine
 function refineRing8(x: i32, y: i32, rx: i32, ry: i32, ccw: bool): void { refineRing(x, y, rx, ry, ccw, 8); }
 function refineRingAny(x: i32, y: i32, rx: i32, ry: i32, ccw: bool): void { refineRing(x, y, rx, ry, ccw, 0); }
 
-/** Tests the children of the triangles of each stacked point (split() stacks more). */
+/**
+ * Tests the children of the triangles of each stacked point (split() stacks more): near the border
+ * on their images, elsewhere around the ring, the smallest children (most of the tests on rough
+ * tiles) by functions of their own, their points listed inline.
+ */
 function refine(): void {
   while (sp > 0) {
     const k = <i32>load<u32>(stack + (<usize>(--sp) << 2));

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Kernels } from '../../src/kernels/kernels.js';
 import { loadKernels } from '../../src/kernels/load-node.js';
 import { meshMartini, type Mesh } from '../../src/kernels/mesh-martini.js';
-import { EXPECTED, loadGrid, PNG_FIXTURES } from '../mesh/martini-util.js';
+import { crop, EXPECTED, loadGrid, PNG_FIXTURES } from '../mesh/martini-util.js';
 import { martiniReference } from './reference/martini.js';
 
 let kernels: Kernels;
@@ -34,7 +34,11 @@ function firstDifference(a: Mesh, b: Mesh): string | -1 {
 let seed = 12345;
 const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
 
-/** Small synthetic grids: noise, sparse spikes, smooth waves, flat border around noise. */
+/**
+ * Small synthetic grids: noise, sparse spikes, smooth waves, flat border around noise; then (kinds
+ * 4-7, where plane errors are 0 or rounding-level) flat, an exact plane, near-planar integers, tiny
+ * noise on a large value.
+ */
 function syntheticGrid(size: number, kind: number): Float32Array {
   const g = new Float32Array(size * size);
   for (let i = 0; i < g.length; i++) {
@@ -43,7 +47,11 @@ function syntheticGrid(size: number, kind: number): Float32Array {
     g[i] = kind === 0 ? random() * 100
       : kind === 1 ? (random() < 0.05 ? random() * 1000 : 0)
         : kind === 2 ? Math.sin(x * 0.3) * 50 + Math.cos(y * 0.2) * 30 + random() * 5
-          : border ? 0 : random() * 100;
+          : kind === 3 ? (border ? 0 : random() * 100)
+            : kind === 4 ? 7.25
+              : kind === 5 ? 1000 + x * 0.1 + y * 0.3
+                : kind === 6 ? Math.round(x * 0.7 + y * 1.3 + random() * 3)
+                  : 3000 + random() * 1e-3;
   }
   return g;
 }
@@ -116,6 +124,64 @@ describe('meshMartini vs the TypeScript reference', { timeout: 60_000 }, () => {
             const got = meshMartini(kernels, grid, size, e, mode);
             expect(firstDifference(got, martiniReference(grid, size, e, mode)), `${size}/${kind}/${mode}/${e}`).toBe(-1);
           }
+        }
+      }
+    }
+  });
+
+  it('exact: byte-identical on flat, planar, quantised and rough grids at errors from 0 up, fixture crops included', () => {
+    // the kernel's shortcuts (small triangles' points listed, rows two points at a time, interior
+    // triangles without images) must answer every test as the reference, rounding-level errors included
+    const grids: Array<[string, Float32Array, number]> = [];
+    for (const size of [3, 5, 9, 17, 33, 65, 129]) {
+      for (let kind = 0; kind < 8; kind++) grids.push([`${size}/${kind}`, syntheticGrid(size, kind), size]);
+    }
+    for (const file of PNG_FIXTURES) {
+      const { grid, size } = loadGrid(file);
+      for (const n of [17, 65, 129]) {
+        const at = Math.floor((size - n) / 3);
+        grids.push([`${file} ${n} at ${at}`, crop(grid, size, at, 2 * at, n), n]);
+      }
+    }
+    for (const [name, grid, size] of grids) {
+      for (const e of [0, 1e-12, 1e-7, 1e-3, 0.1, 0.5, 2, 10, Z11_ERROR, 200, Infinity]) {
+        const got = meshMartini(kernels, grid, size, e, 'exact');
+        expect(firstDifference(got, martiniReference(grid, size, e, 'exact')), `${name} @ ${e}`).toBe(-1);
+      }
+    }
+  });
+
+  it('exact: byte-identical where the errors are rounding-level: steep exact planes, tiny bumps where they cross 0', () => {
+    // powers of 2 apart: the planes' differences round in f64, so corners that are grid heights get
+    // errors of the size of the bumps, which decide tests at errors near 0
+    for (const size of [5, 9, 17, 33]) {
+      for (let rep = 0; rep < 20; rep++) {
+        const grid = new Float32Array(size * size);
+        const c = Math.floor(random() * size);
+        const sx = 2 ** (30 + Math.floor(random() * 8));
+        const sy = random() < 0.5 ? 0 : sx / 2;
+        for (let i = 0; i < grid.length; i++) {
+          const x = i % size, y = Math.floor(i / size);
+          const z = sx * (x - c) + sy * (y - c);
+          grid[i] = z !== 0 ? z : (random() < 0.5 ? 1 : -1) * 2 ** -(20 + Math.floor(random() * 10));
+        }
+        for (const e of [0, 1e-12, 1e-9, 1e-6]) {
+          expect(firstDifference(meshMartini(kernels, grid, size, e, 'exact'), martiniReference(grid, size, e, 'exact')), `${size}/${rep} @ ${e}`).toBe(-1);
+        }
+      }
+    }
+  });
+
+  it('exact: byte-identical with NaN, infinite and huge heights', () => {
+    for (const size of [5, 17, 65]) {
+      for (let kind = 0; kind < 3; kind++) {
+        const grid = syntheticGrid(size, 0);
+        for (let j = 0; j < size; j++) {
+          const odd = [NaN, Infinity, -Infinity, 3e38, -3e38];
+          grid[Math.floor(random() * grid.length)] = kind === 0 ? NaN : kind === 1 ? odd[1 + (j % 2)]! : odd[j % 5]!;
+        }
+        for (const e of [0, 1, 20, Infinity]) {
+          expect(firstDifference(meshMartini(kernels, grid, size, e, 'exact'), martiniReference(grid, size, e, 'exact')), `${size}/${kind} @ ${e}`).toBe(-1);
         }
       }
     }
