@@ -430,16 +430,12 @@ function tri(x: i32, y: i32): void {
   nTri = n;
 }
 
-@inline function isCorner(x: i32, y: i32): bool {
-  return (x == 0 || x == T) && (y == 0 || y == T);
-}
-
 @inline function isSplit(x: i32, y: i32): bool {
   return (flagsAt(y * size + x) & SPLIT) != 0;
 }
 
 @inline function splitParent(x: i32, y: i32): void {
-  if (!isCorner(x, y) && !isSplit(x, y)) split(x, y);
+  if (!isSplit(x, y)) split(x, y);
 }
 
 /**
@@ -455,11 +451,14 @@ function split(x: i32, y: i32): void {
   const lx = x == 0 ? T << 1 : x & -x;
   const ly = y == 0 ? T << 1 : y & -y;
   if (lx == ly) {
-    // a square's centre: the apexes are the ends of the other diagonal
+    // a square's centre: the apexes are the ends of the other diagonal, the tile's corners (no
+    // points to split) only for the tile's centre
     const h = lx;
-    const s = ((x + y - (h << 1)) & (h << 1)) != 0 ? -h : h;
-    splitParent(x + s, y - h);
-    splitParent(x - s, y + h);
+    if (h < T >> 1) {
+      const s = ((x + y - (h << 1)) & (h << 1)) != 0 ? -h : h;
+      splitParent(x + s, y - h);
+      splitParent(x - s, y + h);
+    }
   } else if (lx < ly) {
     const h = lx;
     if (y - h >= 0) splitParent(x, y - h);
@@ -601,28 +600,26 @@ function exactEmit(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): void {
 /**
  * The leaves under triangle (a, b, c) (long edge a-b, apex c), depth first: first child (c, a, m),
  * then (b, c, m). The whole subtree keeps off the border: nothing moves, leaves go out as they are.
- * The second child is visited in this frame (a loop, half the calls); the last two levels are
- * written out (innerSmall).
+ * depth: the halvings from the triangle down to unit triangles (2 log2 of its legs' length). The
+ * second child is visited in this frame (a loop, half the calls); the last two levels are written
+ * out (innerSmall).
  */
-function innerVisit(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): void {
-  while (true) {
-    const dx = abs<i32>(ax - cx);
-    const dy = abs<i32>(ay - cy);
-    if (dx + dy == 1) break; // a unit triangle
-    if (dx == 1 && dy == 1) {
+function innerVisit(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32, depth: i32): void {
+  while (depth > 0) {
+    if (depth == 1) {
       innerSmall(ax, ay, bx, by, cx, cy);
       return;
     }
     const mx = (ax + bx) >> 1;
     const my = (ay + by) >> 1;
     if (!isSplit(mx, my)) break;
-    if (dx + dy == 2) {
-      // legs of length 2 on the axes: the children's legs are diagonal, of length sqrt 2
+    if (depth == 2) {
       innerSmall(cx, cy, ax, ay, mx, my);
       innerSmall(bx, by, cx, cy, mx, my);
       return;
     }
-    innerVisit(cx, cy, ax, ay, mx, my);
+    depth--;
+    innerVisit(cx, cy, ax, ay, mx, my, depth);
     ax = bx;
     ay = by;
     bx = cx;
@@ -634,18 +631,18 @@ function innerVisit(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): void 
 }
 
 /** innerVisit's order for any triangle: near the border the leaves' images go out. */
-function exactVisit(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32): void {
+function exactVisit(ax: i32, ay: i32, bx: i32, by: i32, cx: i32, cy: i32, depth: i32): void {
   // x, y in 1..T-1 for the three corners: the subtree keeps off the border
   const t = <u32>(T - 1);
   if (<u32>(ax - 1) < t && <u32>(ay - 1) < t && <u32>(bx - 1) < t && <u32>(by - 1) < t && <u32>(cx - 1) < t && <u32>(cy - 1) < t) {
-    innerVisit(ax, ay, bx, by, cx, cy);
+    innerVisit(ax, ay, bx, by, cx, cy, depth);
     return;
   }
   const mx = (ax + bx) >> 1;
   const my = (ay + by) >> 1;
-  if (abs<i32>(ax - cx) + abs<i32>(ay - cy) > 1 && isSplit(mx, my)) {
-    exactVisit(cx, cy, ax, ay, mx, my);
-    exactVisit(bx, by, cx, cy, mx, my);
+  if (depth > 0 && isSplit(mx, my)) {
+    exactVisit(cx, cy, ax, ay, mx, my, depth - 1);
+    exactVisit(bx, by, cx, cy, mx, my, depth - 1);
   } else {
     exactEmit(ax, ay, bx, by, cx, cy);
   }
@@ -729,8 +726,10 @@ function exactMesh(): void {
   }
   refine();
   // 4. the leaves through the inward move (degenerate images vanish), 5. the edge bands
-  exactVisit(0, 0, T, T, T, 0);
-  exactVisit(T, T, 0, 0, 0, T);
+  // the roots' legs are T long: 2 log2 T halvings to unit triangles
+  const depth = 2 * ctz<i32>(T);
+  exactVisit(0, 0, T, T, T, 0, depth);
+  exactVisit(T, T, 0, 0, 0, T, depth);
   bands(0, 1, n);
   bands(T * n, 1, -n);
   bands(0, n, 1);
