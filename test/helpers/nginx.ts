@@ -1,7 +1,12 @@
 /**
- * A real load balancer for tests: Debian's nginx (nginx-light) as a foreground, single-process reverse proxy on
- * 127.0.0.1, round-robin over the given upstreams, with its config, temp folders and pid file in a temporary folder
- * (no root, no /etc/nginx, no /var/log). Each answer carries `X-Upstream` (the instance that answered).
+ * Debian's nginx (nginx-light) for tests and benchmarks: one foreground process (no master, so that killing the pid we
+ * started stops everything, no worker switches to user nobody, and that pid's /proc/<pid>/stat is all of nginx's CPU)
+ * on 127.0.0.1, with its config, temp folders and pid file in a temporary folder (no root, no /etc/nginx, no
+ * /var/log). Two roles:
+ * - startNginx: a real load balancer, round-robin over the given upstreams; each answer carries `X-Upstream` (the
+ *   instance that answered);
+ * - startStaticNginx: a static file server for a folder (GET/HEAD, single and multiple Range, 404), as S3 or a CDN
+ *   serves tiles, with a stub_status page that counts the requests it answered.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,6 +24,8 @@ export const HAS_NGINX = NGINX === 'nginx' || existsSync(NGINX);
 export interface NginxFixture {
   /** e.g. http://127.0.0.1:41234 */
   url: string;
+  /** The one nginx process (serves every request). */
+  pid: number;
   close(): Promise<void>;
 }
 
@@ -31,9 +38,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-function config(dir: string, port: number, upstreams: string[]): string {
+/** The whole config around `http`, the directives of its http block (what this nginx does). */
+function config(dir: string, http: string): string {
   return `worker_processes 1;
-# one process, so that killing the pid we started stops everything (and no worker switches to user nobody)
 master_process off;
 events { worker_connections 512; }
 http {
@@ -43,7 +50,12 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  upstream instances {
+${http}
+}
+`;
+}
+
+const proxyHttp = (port: number, upstreams: string[]) => `  upstream instances {
 ${upstreams.map((u) => `    server ${u};`).join('\n')}
     keepalive 16;
   }
@@ -58,17 +70,42 @@ ${upstreams.map((u) => `    server ${u};`).join('\n')}
       proxy_next_upstream off;
       add_header X-Upstream $upstream_addr always;
     }
-  }
-}
-`;
-}
+  }`;
+
+/** The path of startStaticNginx's request counter (nginx's stub_status page). */
+export const NGINX_STATUS_PATH = '/.nginx-status';
+
+const staticHttp = (port: number, root: string) => `  types { image/png png; image/tiff tif tiff; application/json json; }
+  default_type application/octet-stream;
+  sendfile on;
+  # descriptors and sizes of the files served stay open: no open/stat per request
+  open_file_cache max=4096 inactive=600s;
+  open_file_cache_valid 600s;
+  # clients keep their connections as long as they like (nginx closes one after 1000 requests by default)
+  keepalive_requests 1000000;
+  keepalive_timeout 600s;
+  server {
+    listen 127.0.0.1:${port};
+    root ${root};
+    location / { }
+    location = ${NGINX_STATUS_PATH} { stub_status; }
+  }`;
 
 /** Starts nginx in front of `upstreams` (host:port), resolving once it answers. */
 export async function startNginx(upstreams: string[]): Promise<NginxFixture> {
+  return runNginx((port) => proxyHttp(port, upstreams));
+}
+
+/** Starts nginx serving the files under `root` (an absolute path), resolving once it answers. */
+export async function startStaticNginx(root: string): Promise<NginxFixture> {
+  return runNginx((port) => staticHttp(port, root));
+}
+
+async function runNginx(http: (port: number) => string): Promise<NginxFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'nginx-'));
   const port = await freePort();
   const conf = join(dir, 'nginx.conf');
-  await writeFile(conf, config(dir, port, upstreams));
+  await writeFile(conf, config(dir, http(port)));
   const stderr: Buffer[] = [];
   const child: ChildProcess = spawn(NGINX, ['-p', dir, '-c', conf, '-e', 'stderr', '-g', `daemon off; pid ${dir}/nginx.pid;`], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -88,7 +125,7 @@ export async function startNginx(upstreams: string[]): Promise<NginxFixture> {
     }
     try {
       await (await fetch(`${url}/healthz`)).arrayBuffer();
-      return { url, close };
+      return { url, pid: child.pid!, close };
     } catch (e) {
       if (i >= 100) {
         await close();
