@@ -24,7 +24,7 @@ export interface LoadResult {
   errors: number;
   /** Body bytes received (headers not counted). */
   bytes: number;
-  /** CPU time of the load client over wall time (1 = one core busy); undefined for wrk. */
+  /** CPU time of the load client over wall time (1 = one core busy); undefined where wrk cannot read /proc. */
   clientCpu?: number;
   /** Responses by status code (node:http client) or errors by kind (wrk). */
   detail: Record<string, number>;

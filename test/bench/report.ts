@@ -39,7 +39,7 @@ export const inprocTable = (rows: InprocRow[]) =>
 export const httpTable = (rows: HttpRow[]) =>
   table(
     '(c) HTTP on 127.0.0.1, warm caches, unique URLs (wrk MB include response headers, node:http MB are bodies only;\n' +
-      '    server ELU = event-loop utilization of the server main thread, client CPU = cores used by the node:http client process)',
+      '    server ELU = event-loop utilization of the server main thread, client CPU = cores used by the load client process)',
     ['scenario', 'tool', 'conc', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'MB', 'MB/s', 'server ELU', 'client CPU'],
     rows.map((r) => [r.scenario, r.tool, r.concurrency, r.requests, r.reqPerSec, r.p50Ms, r.p99Ms, r.maxMs, r.errors, r.bytes / 1e6, r.bytes / 1e6 / r.seconds, r.serverElu, r.clientCpu ?? NaN]),
     [0, 0, 0, 0, 1, 2, 2, 2, 0, 1, 1, 2, 2],
