@@ -1,6 +1,12 @@
 // Part `mesh-http`: /mesh/tiles end to end over real sockets. Terrarium PNG mosaics (mesh-inputs.ts)
-// are written to a temp dir and served by tile-server.ts in its own process (the server's
-// `terrariumUrlTemplate`, loopback allowed); the load client (mesh-load.ts) runs in another process.
+// are written to a temp dir and served with Range by a tile server in its own process (the server's
+// `terrariumUrlTemplate`, loopback allowed); the load client is another process.
+// The harness is light, since on a 2-core machine whatever it uses is taken from the server (in
+// production the upstream and the clients are other machines): the tile server is nginx when installed
+// (static-tiles.ts), else tile-server.ts (Node); the load client is wrk when installed (wrk.ts,
+// unique-urls.lua: one thread, the same paths in the same order, every URL unique), else mesh-load.ts
+// (Node). The sweeps always use mesh-load.ts: wrk runs for whole seconds and cannot request each path
+// exactly once. `--node-harness` forces the Node tile server and client (the harness before nginx and wrk).
 // Modes, each honestly what it says:
 // - cold: meshCacheBytes 0 and elevationCacheBytes 0; every request fetches its tile's PNG and its E,
 //   S and SE neighbours' (4 PNGs), decodes its own tile whole and only the edges of the others (the
@@ -15,22 +21,24 @@
 //   block: fetch and PNG decode are gone, every request meshes and encodes.
 // - warm: default caches, the 8 x 8 block requested once first. The mesh cache key ignores unknown
 //   parameters, so the unique URLs are served from the mesh cache: this measures HTTP + cache.
-// CPU per tile is split between the server's main thread (Fastify, fetches, caches), the worker
-// pool's threads (PNG decode, mesh, encode: the threads that appeared when the app started), the
-// server's other threads (V8 GC helpers, libuv), the tile server and the load client, from
-// /proc/self/task (Linux) and process.cpuUsage.
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+// Wall ms per tile is 1000 / req/s with every core, so it depends on what the harness takes; server
+// CPU ms per tile (main + workers + other threads of the server) does not. CPU per tile is split
+// between the server's main thread (Fastify, fetches, caches), the worker pool's threads (PNG decode,
+// mesh, encode: the threads that appeared when the app started), the server's other threads (V8 GC
+// helpers, libuv), the tile server and the load client (server-meter.ts). A wrk row's server figures
+// are measured from 15% to 90% of its run, per tile the server answered meanwhile (wrk abandons its
+// requests in flight when it stops); a node:http row's over its whole run.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance, PerformanceObserver } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'node:http';
 import { loadConfig } from '../../src/config.js';
 import { loadKernels } from '../../src/kernels/load-node.js';
 import type { ElevationPart } from '../../src/mesh/elevation-grid.js';
 import { runMeshTask, type MeshResult } from '../../src/mesh/mesh-task.js';
-import { ask, forkBenchChild } from './bench-child.js';
+import { runBenchChild } from './bench-child.js';
 import { buildApp } from '../../src/server/app.js';
 import { openSource } from '../../src/sources/open-source.js';
 import { decodeQuantizedMesh } from '../kernels/reference/quantized-mesh.js';
@@ -38,26 +46,28 @@ import { get, type LoadResult } from './http-load.js';
 import { firstByteDifference } from './measure.js';
 import { fujiMosaic, gcMosaic, writeMosaic, Z11_ERROR, Z12_ERROR, type Mosaic } from './mesh-inputs.js';
 import type { MeshLoadOptions } from './mesh-load.js';
+import { gcLog, ServerMeter, type ServerUsage } from './server-meter.js';
+import { startStaticTiles, type StaticTiles } from './static-tiles.js';
+import { hasWrk, runWrk, wrkSeconds } from './wrk.js';
 
 export type MeshHttpMode = 'cold' | 'sweep' | 'mesh only' | 'warm';
+export type MeshLoadClient = 'wrk' | 'node:http';
 
-export interface MeshHttpRow extends LoadResult {
+export interface MeshHttpRow extends LoadResult, Omit<ServerUsage, 'cpuMsPerTile'> {
   scenario: string;
   mode: MeshHttpMode;
   concurrency: number;
+  /** The load client that ran this row. */
+  client: MeshLoadClient;
   /** Wall time per tile at this throughput (1000 / req/s), all cores together. */
   msPerTile: number;
+  /** CPU ms per tile of the server process (main + workers + other): what does not depend on the harness. */
+  serverCpuMsPerTile: number;
   /**
    * CPU ms per tile: the server's main thread, its worker pool's threads (the threads the pool
    * started), its other threads (V8 GC helpers, libuv), the tile server, the load client.
    */
-  cpuMsPerTile: { main: number; workers: number; other: number; tileServer: number; client: number };
-  /** Event-loop utilization of the server's main thread. */
-  serverElu: number;
-  /** Garbage collection pauses of the server's main thread, ms per tile. */
-  mainGcMsPerTile: number;
-  /** Requests the tile server answered per tile (PNG reads, 404s included). */
-  upstreamPerTile: number;
+  cpuMsPerTile: ServerUsage['cpuMsPerTile'] & { client: number };
 }
 
 export interface MeshReplayRow {
@@ -74,6 +84,8 @@ export interface MeshReplayRow {
 }
 
 export interface MeshHttpResult {
+  /** The process that served the Terrarium PNGs. */
+  tileServer: StaticTiles['kind'];
   rows: MeshHttpRow[];
   replay: MeshReplayRow[];
   /** Each scenario's first tile over HTTP is byte-identical to the worker's task run in-process. */
@@ -96,80 +108,39 @@ const tilePath = (s: Scenario, i: number, j: number) =>
   `/mesh/tiles/${s.mosaic.z}/${s.mosaic.x0 + i}/${s.mosaic.y0 + j}.terrain?url=terrarium&mesh_max_error=${s.maxError}${s.quantizer ? `&mesh_quantizer=${s.quantizer}` : ''}`;
 const block = (s: Scenario, n: number) => Array.from({ length: n * n }, (_, k) => tilePath(s, k % n, Math.floor(k / n)));
 
-async function runClient(o: MeshLoadOptions): Promise<LoadResult> {
-  const child = forkBenchChild('./mesh-load.ts');
-  return ask<LoadResult>(child, o);
-}
-
-/** Thread ids of this process (Linux /proc; empty elsewhere). */
-function threadIds(): Set<string> {
-  try {
-    return new Set(readdirSync('/proc/self/task'));
-  } catch {
-    return new Set();
-  }
-}
-
-/** CPU ms of the given threads of this process (Linux /proc; NaN elsewhere). Exited threads count 0. */
-function threadsCpuMs(tids: Iterable<string>): number {
-  let ms = 0, any = false;
-  for (const tid of tids) {
-    try {
-      const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ms += (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms
-      any = true;
-    } catch {
-      // the thread has exited
-    }
-  }
-  return any ? ms : NaN;
-}
-const processCpuMs = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
-
-type TileStats = { cpuMs: number; requests: number; notFound: number };
-
-/** Counts the main thread's garbage collection pauses until stopped. */
-function gcMeter(): () => Promise<number> {
-  let ms = 0;
-  const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) ms += e.duration; });
-  obs.observe({ entryTypes: ['gc'] });
-  return async () => {
-    await new Promise((resolve) => setImmediate(resolve)); // entries are delivered asynchronously
-    obs.disconnect();
-    return ms;
-  };
-}
-
-async function measure(tileServer: ChildProcess, poolThreads: Set<string>, run: () => Promise<LoadResult>) {
-  const s0 = await ask<TileStats>(tileServer, 'stats');
-  const elu = performance.eventLoopUtilization();
-  const mainTid = [String(process.pid)];
-  const main0 = threadsCpuMs(mainTid), pool0 = threadsCpuMs(poolThreads), all0 = processCpuMs();
-  const gc = gcMeter();
-  const r = await run();
-  const main = threadsCpuMs(mainTid) - main0, pool = threadsCpuMs(poolThreads) - pool0, all = processCpuMs() - all0;
-  const serverElu = performance.eventLoopUtilization(elu).utilization;
-  const gcMs = await gc();
-  const s1 = await ask<TileStats>(tileServer, 'stats');
-  const n = Math.max(1, r.requests);
+/**
+ * Runs the client and measures the server meanwhile: wrk (when `wrk` is true and this is not a sweep)
+ * in a window inside its run, since it abandons its requests in flight when it stops; mesh-load.ts in
+ * a child process over its whole run.
+ */
+async function measureClient(meter: ServerMeter, o: MeshLoadOptions, wrk: boolean) {
+  const r = wrk && !o.once
+    ? await meter.measure(async () => ({ ...(await runWrk(o, 1)), client: 'wrk' as const }), wrkSeconds(o.durationMs) * 1000)
+    : await meter.measure(async () => ({ ...(await runBenchChild<LoadResult>('./mesh-load.ts', o)), client: 'node:http' as const }));
+  const { cpuMsPerTile: cpu } = r;
   return {
     ...r,
     msPerTile: 1000 / r.reqPerSec,
-    cpuMsPerTile: { main: main / n, workers: pool / n, other: (all - main - pool) / n, tileServer: (s1.cpuMs - s0.cpuMs) / n, client: ((r.clientCpu ?? NaN) * r.seconds * 1000) / n },
-    serverElu,
-    mainGcMsPerTile: gcMs / n,
-    upstreamPerTile: (s1.requests - s0.requests) / n,
+    serverCpuMsPerTile: cpu.main + cpu.workers + cpu.other,
+    cpuMsPerTile: { ...cpu, client: ((r.clientCpu ?? NaN) * r.seconds * 1000) / r.requests },
   };
 }
 
-export async function benchMeshHttp(budget: { coldMs: number; meshOnlyMs: number; warmMs: number; c1Ms: number; sweepBlock: number }, log: (s: string) => void): Promise<MeshHttpResult> {
+/** `harness`: 'light' = nginx and wrk where installed, 'node' = the Node tile server and load client. */
+export async function benchMeshHttp(
+  budget: { coldMs: number; meshOnlyMs: number; warmMs: number; c1Ms: number; sweepBlock: number },
+  harness: 'light' | 'node',
+  log: (s: string) => void,
+): Promise<MeshHttpResult> {
   log('  building the Terrarium mosaics (17 x 17 tiles each, sharp-encoded PNGs)');
   const [gc, fuji] = [await gcMosaic(BLOCK + 1), await fujiMosaic(BLOCK + 1)];
   const dir = mkdtempSync(join(tmpdir(), 'bench-mesh-tiles-'));
   writeMosaic(dir, gc);
   writeMosaic(dir, fuji);
-  const tileServer = forkBenchChild('./tile-server.ts');
-  const { url } = await ask<{ url: string }>(tileServer, { root: dir });
+  const tileServer = await startStaticTiles(dir, harness === 'light');
+  const { url } = tileServer;
+  const wrk = harness === 'light' && hasWrk();
+  log(`  tile server: ${tileServer.kind}; load client: ${wrk ? 'wrk (sweeps: node:http)' : 'node:http'}`);
   const template = `${url}/{z}/{x}/{y}.png`;
   const base = { sourceAllowlist: [url + '/'], allowPrivateAddresses: true, terrariumUrlTemplate: template };
   const all: MeshHttpMode[] = ['cold', 'sweep', 'mesh only', 'warm'];
@@ -186,12 +157,10 @@ export async function benchMeshHttp(budget: { coldMs: number; meshOnlyMs: number
   const agent = new Agent({ keepAlive: true });
   const kernels = await loadKernels();
 
-  let poolThreads = new Set<string>();
+  let meter!: ServerMeter; // the current app's
   const withApp = async (config: object, fn: (base: string) => Promise<void>) => {
-    const before = threadIds();
-    const app = buildApp({ config: { ...base, ...config } });
-    await app.listen({ host: '127.0.0.1', port: 0 }); // the pool starts its threads when the app is ready
-    poolThreads = new Set([...threadIds()].filter((t) => !before.has(t)));
+    meter = new ServerMeter(tileServer);
+    const app = await meter.start(() => buildApp({ config: { ...base, ...config } }), (a) => a.listen({ host: '127.0.0.1', port: 0 }));
     try {
       await fn(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
     } finally {
@@ -212,7 +181,7 @@ export async function benchMeshHttp(budget: { coldMs: number; meshOnlyMs: number
   };
   const row = async (s: Scenario, mode: MeshHttpMode, concurrency: number, server: string, o: Omit<MeshLoadOptions, 'base' | 'concurrency'>) => {
     log(`  ${mode} c=${concurrency} ${s.name}`);
-    const r = await measure(tileServer, poolThreads, () => runClient({ ...o, base: server, concurrency }));
+    const r = await measureClient(meter, { ...o, base: server, concurrency }, wrk);
     rows.push({ scenario: s.name, mode, concurrency, ...r });
     return r;
   };
@@ -248,15 +217,17 @@ export async function benchMeshHttp(budget: { coldMs: number; meshOnlyMs: number
       for (const s of scenarios.slice(0, 2)) {
         const n = 24;
         let fetchMs = 0, taskMs = 0;
-        let gc = gcMeter();
+        const gc = gcLog();
+        let from = 0;
         for (let k = 0; k < n + 2; k++) {
-          if (k === 2) (await gc(), (gc = gcMeter()));
+          if (k === 2) from = performance.now();
           const { run, fetchMs: f } = await pngTask(s, k % BLOCK, 3);
           const t0 = performance.now();
           await run();
           if (k >= 2) (fetchMs += f), (taskMs += performance.now() - t0); // the first two warm up
         }
-        const gcMs = await gc();
+        const gcMs = await gc.ms(from);
+        gc.stop();
         const c1 = await row(s, 'cold', 1, server, { paths: block(s, BLOCK), durationMs: budget.c1Ms });
         replay.push({ scenario: s.name, tiles: n, fetchMs: fetchMs / n, taskMs: taskMs / n, gcMs: gcMs / n, httpC1Ms: c1.meanMs });
       }
@@ -286,8 +257,8 @@ export async function benchMeshHttp(budget: { coldMs: number; meshOnlyMs: number
     });
   } finally {
     agent.destroy();
-    tileServer.disconnect();
+    await tileServer.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  return { rows, replay, identical };
+  return { tileServer: tileServer.kind, rows, replay, identical };
 }

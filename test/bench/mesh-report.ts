@@ -37,20 +37,26 @@ export const meshPipelineTable = (rows: MeshBenchResult['pipelines']) =>
     [0, 0, 2, 0, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0],
   );
 
+const TILE_SERVERS = { nginx: 'nginx (static files)', node: 'the Node tile server (tile-server.ts)' };
+
 export function meshHttpTables(h: MeshHttpResult): string {
   const main = table(
-    '(mesh-http) /mesh/tiles over HTTP on 127.0.0.1, Terrarium PNGs from a local tile server process (see mesh-http.ts for the modes:\n' +
+    `(mesh-http) /mesh/tiles over HTTP on 127.0.0.1, Terrarium PNGs from ${TILE_SERVERS[h.tileServer]} in its own process (see mesh-http.ts for the modes:\n` +
       '    cold = mesh + elevation caches off, 4 PNGs fetched per tile: the tile decoded whole, the E neighbour\'s first column, the S and SE first rows;\n' +
       '    sweep = default caches, fresh server, each tile once (E neighbours decoded whole and cached; requests in flight share decodes);\n' +
       '    mesh only = elevation cached, mesh cache off; warm = default caches, repeated tiles = mesh cache hits).\n' +
-      '    wall ms/tile = 1000 / req/s with every core; CPU ms/tile: server main thread | worker pool threads | other server threads (V8 GC helpers, libuv)\n' +
-      '    | tile server process | load client process;\n    main GC = ms/tile of GC pauses on the server main thread; PNG reads/tile < 4 when cold: concurrent requests share in-flight reads)',
-    ['scenario', 'mode', 'conc', 'requests', 'req/s', 'wall ms/tile', 'p50 ms', 'p99 ms', 'errors', 'MB', 'CPU main', 'CPU workers', 'CPU other', 'CPU tiles', 'CPU client', 'main GC', 'main ELU', 'PNG reads/tile'],
+      '    client = the load client process (wrk MB include response headers, node:http MB are bodies only);\n' +
+      '    wall ms/tile = 1000 / req/s with every core (the tile server and the client share the cores: it depends on the harness);\n' +
+      '    server CPU ms/tile = the server process, main + workers + other (does not depend on the harness); CPU ms/tile split: server main thread\n' +
+      '    | worker pool threads | other server threads (V8 GC helpers, libuv) | tile server process | load client process; the server\'s figures\n' +
+      '    (CPU, GC, ELU, PNG reads) per tile it answered, for wrk from 15% to 90% of the run (wrk drops its requests in flight at the end), else over all of it;\n' +
+      '    main GC = ms/tile of GC pauses on the server main thread; PNG reads/tile < 4 when cold: concurrent requests share in-flight reads)',
+    ['scenario', 'mode', 'conc', 'client', 'requests', 'req/s', 'wall ms/tile', 'server CPU ms/tile', 'p50 ms', 'p99 ms', 'errors', 'MB', 'CPU main', 'CPU workers', 'CPU other', 'CPU tiles', 'CPU client', 'main GC', 'main ELU', 'PNG reads/tile'],
     h.rows.map((r) => [
-      r.scenario, r.mode, r.concurrency, r.requests, r.reqPerSec, r.msPerTile, r.p50Ms, r.p99Ms, r.errors, r.bytes / 1e6,
+      r.scenario, r.mode, r.concurrency, r.client, r.requests, r.reqPerSec, r.msPerTile, r.serverCpuMsPerTile, r.p50Ms, r.p99Ms, r.errors, r.bytes / 1e6,
       r.cpuMsPerTile.main, r.cpuMsPerTile.workers, r.cpuMsPerTile.other, r.cpuMsPerTile.tileServer, r.cpuMsPerTile.client, r.mainGcMsPerTile, r.serverElu, r.upstreamPerTile,
     ]),
-    [0, 0, 0, 0, 1, 2, 1, 1, 0, 1, 2, 2, 2, 2, 2, 2, 2, 2],
+    [0, 0, 0, 0, 0, 1, 2, 2, 1, 1, 0, 1, 2, 2, 2, 2, 2, 2, 2, 2],
   );
   const replay = table(
     '(mesh-http) A cold request replayed on one thread: the 4 PNG reads over loopback (openSource, as the server reads them), then the worker\'s task\n' +
@@ -93,11 +99,10 @@ export function meshGoals(m: MeshBenchResult | undefined, h: MeshHttpResult | un
   }
   if (h) {
     for (const r of h.rows.filter((x) => x.concurrency > 1)) {
-      const cpu = r.cpuMsPerTile.main + r.cpuMsPerTile.workers + r.cpuMsPerTile.other;
       const vs = (ms: number) => `${ms < ISSUE.goalMs ? 'under' : 'OVER'} ${f(ISSUE.goalMs, 2)}, ${ms < ISSUE.plainJsMs ? 'under' : 'OVER'} ${ISSUE.plainJsMs}`;
       out.push(
-        `  HTTP ${r.mode.padEnd(9)} ${short(r.scenario).padEnd(40)} wall ${f(r.msPerTile, 2).padStart(6)} ms/tile (${vs(r.msPerTile)});` +
-          ` server CPU ${f(cpu, 2).padStart(6)} ms/tile, workers ${f(r.cpuMsPerTile.workers, 2).padStart(6)} (${vs(r.cpuMsPerTile.workers)})`,
+        `  HTTP ${r.mode.padEnd(9)} ${r.client.padEnd(9)} ${short(r.scenario).padEnd(40)} wall ${f(r.msPerTile, 2).padStart(6)} ms/tile (${vs(r.msPerTile)});` +
+          ` server CPU ${f(r.serverCpuMsPerTile, 2).padStart(6)} ms/tile, workers ${f(r.cpuMsPerTile.workers, 2).padStart(6)} (${vs(r.cpuMsPerTile.workers)})`,
       );
     }
   }
@@ -133,7 +138,7 @@ export function meshPanels(m: MeshBenchResult | undefined, h: MeshHttpResult | u
         label: `${short(r.scenario)} (${r.mode})`,
         value: r.reqPerSec,
         series: ['cold', 'sweep', 'mesh only', 'warm'].indexOf(r.mode),
-        text: `${r.reqPerSec.toFixed(0)} req/s, ${r.msPerTile.toFixed(2)} ms/tile, p99 ${r.p99Ms.toFixed(0)} ms`,
+        text: `${r.reqPerSec.toFixed(0)} req/s, ${r.msPerTile.toFixed(2)} ms/tile, server CPU ${r.serverCpuMsPerTile.toFixed(2)} ms/tile, p99 ${r.p99Ms.toFixed(0)} ms`,
       })),
     },
   ];

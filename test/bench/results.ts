@@ -19,7 +19,7 @@ export const RESULTS_DIR = join(import.meta.dirname, 'results');
 export interface BenchResults {
   startedAt: string;
   seconds?: number;
-  options: { parts: string[]; quick: boolean };
+  options: { parts: string[]; quick: boolean; nodeHarness?: boolean };
   machine: Record<string, string | number>;
   /** Average cores used by the benchmark and by other processes during each part. */
   cpuLoad?: Record<string, { benchCores: number; otherCores: number }>;

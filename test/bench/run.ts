@@ -1,4 +1,4 @@
-// npm run bench [-- --only kernels,encoders,inproc,stages,http,mesh,mesh-http,cache,mosaic] [--quick]
+// npm run bench [-- --only kernels,encoders,inproc,stages,http,mesh,mesh-http,cache,mosaic] [--quick] [--node-harness]
 // Runs the benchmark parts, prints a table for each and writes test/bench/results/. Expects
 // `npm run build` to have run (the worker pool loads build/js and build/kernels.wasm).
 import { execFileSync } from 'node:child_process';
@@ -21,26 +21,28 @@ import { benchTileCache, cacheTable } from './tile-cache.js';
 const PARTS = ['kernels', 'encoders', 'inproc', 'stages', 'http', 'mesh', 'mesh-http', 'cache', 'mosaic'] as const;
 type Part = (typeof PARTS)[number];
 
-function parseArgs(argv: string[]): { parts: Part[]; quick: boolean } {
+function parseArgs(argv: string[]): { parts: Part[]; quick: boolean; nodeHarness: boolean } {
   let parts: Part[] = [...PARTS];
-  let quick = false;
+  let quick = false, nodeHarness = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') quick = true;
+    else if (a === '--node-harness') nodeHarness = true;
     else if (a === '--only' || a.startsWith('--only=')) {
       const list = (a === '--only' ? argv[++i] ?? '' : a.slice(7)).split(',').filter(Boolean);
       const bad = list.filter((p) => !(PARTS as readonly string[]).includes(p));
       if (list.length === 0 || bad.length > 0) throw new Error(`--only takes ${PARTS.join('|')} (comma-separated), got ${JSON.stringify(list.join(','))}`);
       parts = PARTS.filter((p) => list.includes(p));
     } else if (a === '--help' || a === '-h') {
-      console.log(`usage: npm run bench -- [--only ${PARTS.join('|')}[,...]] [--quick]`);
+      console.log(`usage: npm run bench -- [--only ${PARTS.join('|')}[,...]] [--quick] [--node-harness]\n` +
+        '  --node-harness: mesh-http uses its Node tile server and load client even where nginx and wrk are installed');
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
-  return { parts, quick };
+  return { parts, quick, nodeHarness };
 }
 
-const { parts, quick } = parseArgs(process.argv.slice(2));
+const { parts, quick, nodeHarness } = parseArgs(process.argv.slice(2));
 // time budgets: a full run stays within a few minutes on 2 cores, --quick is a smoke run
 const budget = quick
   ? { kernelMs: 100, imageRuns: 3, compressRuns: 2, inprocMs: 400, stagesMs: 300, httpMs: 1000, meshMs: 60, meshHttp: { coldMs: 1000, meshOnlyMs: 800, warmMs: 600, c1Ms: 600, sweepBlock: 8 }, cacheSide: 4, mosaicMs: 1000 }
@@ -50,7 +52,7 @@ const git = (...args: string[]) => { try { return execFileSync('git', args, { en
 
 const results: BenchResults = {
   startedAt: new Date().toISOString(),
-  options: { parts, quick },
+  options: { parts, quick, nodeHarness },
   machine: {
     cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version, platform: `${process.platform}-${process.arch}`,
     commit: git('rev-parse', '--short', 'HEAD'), dirtyFiles: git('status', '--porcelain').split('\n').filter(Boolean).length,
@@ -76,7 +78,7 @@ for (const part of parts) {
   }
   if (part === 'cache') console.log(cacheTable((results.cache = await benchTileCache(budget.cacheSide, log))));
   if (part === 'mosaic') console.log(mosaicTable((results.mosaic = await benchMosaicHttp(budget.mosaicMs, log))));
-  if (part === 'mesh-http') console.log(meshHttpTables((results.meshHttp = await benchMeshHttp(budget.meshHttp, log))));
+  if (part === 'mesh-http') console.log(meshHttpTables((results.meshHttp = await benchMeshHttp(budget.meshHttp, nodeHarness ? 'node' : 'light', log))));
   if ((part === 'mesh' && !parts.includes('mesh-http')) || part === 'mesh-http') console.log(meshGoals(results.mesh, results.meshHttp));
   // other processes on the machine (tests, builds) skew every number: say so
   const load = ((results.cpuLoad ??= {})[part] = meter());
