@@ -9,7 +9,7 @@
  *   serves tiles, with a stub_status page that counts the requests it answered.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -112,8 +112,15 @@ async function runNginx(http: (port: number) => string): Promise<NginxFixture> {
   });
   child.stderr!.on('data', (d: Buffer) => stderr.push(d));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // nginx outlives a parent that dies (a crash, an uncaught error): stop it when this process exits
+  const stopOnExit = () => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', stopOnExit);
   const url = `http://127.0.0.1:${port}`;
   const close = async () => {
+    process.off('exit', stopOnExit);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT'); // graceful: finish open requests
     await exited;
     await rm(dir, { recursive: true, force: true });
