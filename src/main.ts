@@ -39,6 +39,9 @@ function shutdown(signal: NodeJS.Signals) {
 }
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
+// A promise rejection nobody handled is a bug to fix, but not worth every request in progress:
+// log it loudly and keep serving (Node would exit, and a client could trigger it again at will).
+process.on('unhandledRejection', (err) => app.log.error({ err }, 'unhandled promise rejection (a bug): kept running'));
 
 try {
   await app.listen({ host: config.host, port: config.port });

@@ -19,7 +19,11 @@ export class InFlight<V> {
     const entry = this.running.get(key);
     if (!entry) return undefined;
     entry.interest.join(signal);
-    return raceAbort(entry.pending, signal);
+    const joined = raceAbort(entry.pending, signal);
+    // a caller may await it only after other work (a request fetching its own PNGs first): its
+    // abort meanwhile must not be an unhandled rejection, which would end the process
+    joined.catch(() => {});
+    return joined;
   }
 
   /** Joins the work running for key, or starts it under a new Interest. */

@@ -104,4 +104,17 @@ describe('TerrainReader elevation decodes', () => {
     const again = await r.mesh({ ...request(x0, y0), signal: new AbortController().signal });
     expect(Buffer.from(again).equals(Buffer.from(await reader().mesh(request(x0, y0))))).toBe(true);
   });
+
+  it('a request that joined a decode and went away before awaiting it fails alone (no unhandled rejection)', async () => {
+    const r = reader({ elevationCacheBytes: 0, meshCacheBytes: 0 });
+    const alone = await reader({ elevationCacheBytes: 0, meshCacheBytes: 0 }).mesh(request(x0, y0));
+    const first = r.mesh({ ...request(x0, y0), signal: new AbortController().signal });
+    // joins the first one's decode of (x0 + 1, y0 + 1) and leaves while fetching its own PNGs
+    const gone = new AbortController();
+    const joiner = r.mesh({ ...request(x0 + 1, y0), signal: gone.signal });
+    gone.abort(new Error('client closed the connection'));
+    await expect(joiner).rejects.toThrow('client closed the connection');
+    expect(Buffer.from(await first).equals(Buffer.from(alone))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // an unhandled rejection would surface here
+  });
 });
