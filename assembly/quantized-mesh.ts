@@ -1,8 +1,8 @@
 // quantized-mesh-1.0 encoder (https://github.com/CesiumGS/quantized-mesh): a triangle mesh on a height
 // grid -> the tile's bytes. Mirrors test/kernels/reference/quantized-mesh.ts byte for byte; the glue
-// (src/kernels/quantized-mesh.ts) supplies the only engine-dependent numbers, the sines and cosines of
-// each grid column's longitude and each grid row's latitude (JS Math.sin/cos), plus each column's u and
-// each row's v. Everything else here is IEEE-exact arithmetic (+ - * / sqrt, round, min/max) in the
+// (src/kernels/quantized-mesh.ts) supplies the sines and cosines of each grid column's longitude and
+// each grid row's latitude (from this module's libm, libm.ts, so every engine gets the same), plus each
+// column's u and each row's v. Everything else here is IEEE-exact arithmetic (+ - * / sqrt, round, min/max) in the
 // reference's order of operations, so both give the same bits. (Where this file takes a shortcut the
 // reference does not, e.g. comparing squared distances and taking one square root, the result is
 // provably the same double.)
@@ -21,6 +21,13 @@
 // (7) edge lists W, S, E, N in (u, v) terms (S: v = 0), each sorted along its edge (v or u ascending);
 // (8) extensions: 1 oct-encoded normals (area-weighted face normals in ECEF, pointing up, projected as
 // Cesium's AttributeCompression.octEncodeInRange(v, 255)), 4 metadata.
+//
+// Speed (the encoder runs once per cold /mesh tile): the steps are fused or split by what V8 makes of
+// them. The renumbering pass also writes the high-water codes (so step (6) is one copy) and gathers each
+// output vertex's grid point, (u, v) and height in output order (so the later passes read memory in
+// order); the passes over all vertices use f64x2 on two vertices at a time (SIMD lanes do the same IEEE
+// arithmetic as scalar code, and max over a set does not depend on the order it is taken in); rounding
+// avoids Math.round, whose f64 select V8 compiles to a branch that mispredicts every other vertex.
 
 import { alloc } from './memory';
 
@@ -45,31 +52,62 @@ const ERR_ARGS = -4;
 const E2: f64 = (A * A - B * B) / (A * A); // first eccentricity squared
 const ONE_MINUS_E2: f64 = 1.0 - E2;
 
+const UNUSED: u32 = 0xffffffff; // output index of an input vertex no triangle has used yet
+
 /** Prime vertical radius of curvature at a latitude given by its sine. */
 // @ts-ignore: decorator
 @inline function primeVertical(sinLat: f64): f64 {
   return A / Math.sqrt(1.0 - E2 * sinLat * sinLat);
 }
 
-/** Geodetic -> ECEF into dst[0..2]: ((N + h) cosLat cosLon, (N + h) cosLat sinLon, (N (1 - e2) + h) sinLat). */
+/**
+ * Geodetic -> ECEF: ((N + h) cosLat cosLon, (N + h) cosLat sinLon, (N (1 - e2) + h) sinLat) to dst,
+ * dst + stride, dst + 2 stride.
+ */
 // @ts-ignore: decorator
-@inline function ecef(N: f64, cosLat: f64, sinLat: f64, cosLon: f64, sinLon: f64, h: f64, dst: usize): void {
+@inline function ecef(N: f64, cosLat: f64, sinLat: f64, cosLon: f64, sinLon: f64, h: f64, dst: usize, stride: usize): void {
   const r = (N + h) * cosLat;
   store<f64>(dst, r * cosLon);
-  store<f64>(dst, r * sinLon, 8);
-  store<f64>(dst, (N * ONE_MINUS_E2 + h) * sinLat, 16);
+  store<f64>(dst + stride, r * sinLon);
+  store<f64>(dst + 2 * stride, (N * ONE_MINUS_E2 + h) * sinLat);
+}
+
+// Vertex positions (ECEF) are stored by pairs of vertices, [x0 x1 y0 y1 z0 z1] (f64): one v128 load
+// gives a coordinate of two vertices, and one vertex's coordinates stay within 48 bytes for the
+// normals' random access. Vertex i's x is at posOf(pos, i), its y 16 bytes on, its z 32. An odd
+// count's last pair repeats its vertex (see padPositions).
+
+// @ts-ignore: decorator
+@inline function posOf(pos: usize, i: usize): usize {
+  return pos + (i >> 1) * 48 + ((i & 1) << 3);
+}
+
+/**
+ * <i32>Math.round(t) (JS rounding: halves up) for t within i32 range: Math.round's ceil(t) -
+ * (ceil(t) - 0.5 > t), with the correction in integers. (Math.round's f64 select compiles to a branch
+ * in V8 that mispredicts for every other value.)
+ */
+// @ts-ignore: decorator
+@inline function roundHalfUp(t: f64): i32 {
+  const c = Math.ceil(t);
+  return <i32>c - <i32>(c - 0.5 > t);
 }
 
 // Cesium's CesiumMath.toSNorm(value, 255).
 // @ts-ignore: decorator
 @inline function snorm(v: f64): u8 {
   const c = v < -1.0 ? -1.0 : v > 1.0 ? 1.0 : v;
-  return <u8><i32>Math.round((c * 0.5 + 0.5) * 255.0);
+  return <u8>roundHalfUp((c * 0.5 + 0.5) * 255.0);
 }
 
 // @ts-ignore: decorator
 @inline function signNotZero(v: f64): f64 {
   return v < 0.0 ? -1.0 : 1.0;
+}
+
+// @ts-ignore: decorator
+@inline function zigZag(d: i32): u16 {
+  return <u16>((d << 1) ^ (d >> 31));
 }
 
 // @ts-ignore: decorator
@@ -80,6 +118,445 @@ const ONE_MINUS_E2: f64 = 1.0 - E2;
   }
   store<u16>(p, <u16>i);
   return p + 2;
+}
+
+// What renumber gathers for each output vertex (in output order) besides its remap entry, as 6 u32 at
+// `into`: the input's vertices and heights, gridSize, and the output arrays grid x | y << 16 (vxy),
+// u | v << 16 (vuv), height (vh). (In memory rather than arguments: they are read only on a first use,
+// and as arguments they would take registers from the loop.)
+const INTO_VERTICES = 0, INTO_HEIGHTS = 4, INTO_G = 8, INTO_VXY = 12, INTO_VUV = 16, INTO_VH = 20;
+
+/** Records input vertex i (u | v << 16: q) as output vertex r (see INTO_*). */
+// @ts-ignore: decorator
+@inline function firstUse(i: u32, q: u32, r: u32, remap: usize, into: usize): void {
+  store<u32>(remap + (<usize>i << 2), r);
+  const xy = load<u32>(<usize>load<u32>(into, INTO_VERTICES) + (<usize>i << 2));
+  const at = <usize>r << 2;
+  store<u32>(<usize>load<u32>(into, INTO_VXY) + at, xy);
+  store<u32>(<usize>load<u32>(into, INTO_VUV) + at, q);
+  const h = <usize>load<u32>(into, INTO_HEIGHTS) + ((<usize>(xy >>> 16) * <usize>load<u32>(into, INTO_G) + <usize>(xy & 0xffff)) << 2);
+  store<f32>(<usize>load<u32>(into, INTO_VH) + at, load<f32>(h));
+}
+
+/**
+ * Step (1): winds every triangle counter-clockwise in (u, v) and numbers the vertices in first-use
+ * order (see firstUse). Also writes step (6)'s high-water-mark indices to `codes` (C: u16 or u32): the
+ * highest index so far + 1 is the count n of vertices numbered so far, so a code is n - index, 0 on a
+ * first use. Returns the output vertex count, or ERR_INDEX.
+ */
+function renumber<C>(triangles: usize, nt: usize, nv: usize, uv: usize, remap: usize, codes: usize, into: usize): i32 {
+  let n: u32 = 0;
+  let pc = codes;
+  const end = triangles + nt * 12;
+  for (let pt = triangles; pt < end; pt += 12) {
+    const a = load<u32>(pt);
+    let b = load<u32>(pt, 4);
+    let c = load<u32>(pt, 8);
+    if (<usize>a >= nv || <usize>b >= nv || <usize>c >= nv) return ERR_INDEX;
+    const qa = load<u32>(uv + (<usize>a << 2));
+    let qb = load<u32>(uv + (<usize>b << 2));
+    let qc = load<u32>(uv + (<usize>c << 2));
+    // u, v < 2^15: the cross product fits in i32
+    const ua = <i32>(qa & 0xffff), va = <i32>(qa >>> 16);
+    const ub = <i32>(qb & 0xffff), vb = <i32>(qb >>> 16);
+    const uc = <i32>(qc & 0xffff), vc = <i32>(qc >>> 16);
+    const clockwise = (ub - ua) * (vc - va) - (vb - va) * (uc - ua) < 0;
+    const s = b, qs = qb;
+    b = select<u32>(c, b, clockwise);
+    c = select<u32>(s, c, clockwise);
+    qb = select<u32>(qc, qb, clockwise);
+    qc = select<u32>(qs, qc, clockwise);
+    // each corner's output index is read after the previous corner's first use is recorded (a
+    // triangle may repeat a vertex)
+    let r = load<u32>(remap + (<usize>a << 2));
+    store<C>(pc, r == UNUSED ? 0 : <C>(n - r));
+    if (r == UNUSED) firstUse(a, qa, n++, remap, into);
+    r = load<u32>(remap + (<usize>b << 2));
+    store<C>(pc, r == UNUSED ? 0 : <C>(n - r), sizeof<C>());
+    if (r == UNUSED) firstUse(b, qb, n++, remap, into);
+    r = load<u32>(remap + (<usize>c << 2));
+    store<C>(pc, r == UNUSED ? 0 : <C>(n - r), 2 * sizeof<C>());
+    if (r == UNUSED) firstUse(c, qc, n++, remap, into);
+    pc += 3 * sizeof<C>();
+  }
+  return <i32>n;
+}
+
+/**
+ * Step (5) for u and v (zig-zag deltas of the n packed u | v << 16 at vuv) and the edge vertices of
+ * step (7) (see addEdgeVertex). Four vertices at a time: u and v are the i16 lanes of the packed words
+ * (|delta| < 2^15, so the i16 differences and zig-zags are exact), a block without an edge vertex
+ * skips the edge checks.
+ */
+function writeUVAndEdges(
+  vuv: usize, vxy: usize, n: usize, g: usize, kepler: bool, uArr: usize, vArr: usize, edgeList: usize, edgeKey: usize, counts: usize,
+): void {
+  memory.fill(counts, 0, 16);
+  const zero = i16x8.splat(0), max = i16x8.splat(32767);
+  let previous = zero;
+  const blocks = n >> 2;
+  for (let k: usize = 0; k < blocks; k++) {
+    const i = k << 2;
+    const q = v128.load(vuv + (i << 2));
+    // each word minus the one before it (the last of the previous block first)
+    const d = i16x8.sub(q, i8x16.shuffle(previous, q, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27));
+    const z = v128.xor(i16x8.shl(d, 1), i16x8.shr_s(d, 15));
+    // u's (even lanes) to the low half, v's to the high half
+    const uv = i8x16.shuffle(z, z, 0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
+    v128.store64_lane(uArr + (i << 1), uv, 0);
+    v128.store64_lane(vArr + (i << 1), uv, 1);
+    if (v128.any_true(v128.or(i16x8.eq(q, zero), i16x8.eq(q, max)))) {
+      for (let j = i; j < i + 4; j++) addEdgeVertex(j, vuv, vxy, n, g, kepler, edgeList, edgeKey, counts);
+    }
+    previous = q;
+  }
+  for (let i = blocks << 2; i < n; i++) {
+    const q = load<u32>(vuv + (i << 2));
+    const p = i == 0 ? 0 : load<u32>(vuv + ((i - 1) << 2));
+    store<u16>(uArr + (i << 1), zigZag(<i32>(q & 0xffff) - <i32>(p & 0xffff)));
+    store<u16>(vArr + (i << 1), zigZag(<i32>(q >>> 16) - <i32>(p >>> 16)));
+    addEdgeVertex(i, vuv, vxy, n, g, kepler, edgeList, edgeKey, counts);
+  }
+}
+
+/**
+ * Lists output vertex i if it lies on an edge: W (u = 0), S (v = 0), E (u = max), N (v = max) (lists
+ * in output order), each with its rank along the edge (v ascending is y ascending in kepler
+ * orientation, descending in spec): list k at edgeList + 4 k n, keys at edgeKey + 4 k n, its length
+ * at counts + 4 k (u32).
+ */
+// @ts-ignore: decorator
+@inline function addEdgeVertex(
+  i: usize, vuv: usize, vxy: usize, n: usize, g: usize, kepler: bool, edgeList: usize, edgeKey: usize, counts: usize,
+): void {
+  const q = load<u32>(vuv + (i << 2));
+  const u = q & 0xffff;
+  const v = q >>> 16;
+  if (u == 0 || u == 32767) {
+    const y = <usize>load<u16>(vxy + (i << 2), 2);
+    const k: usize = u == 0 ? 0 : 2;
+    const e = k * n + <usize>load<u32>(counts + (k << 2));
+    store<u32>(counts + (k << 2), load<u32>(counts + (k << 2)) + 1);
+    store<u32>(edgeList + (e << 2), <u32>i);
+    store<u32>(edgeKey + (e << 2), <u32>(kepler ? y : g - 1 - y));
+  }
+  if (v == 0 || v == 32767) {
+    const k: usize = v == 0 ? 1 : 3;
+    const e = k * n + <usize>load<u32>(counts + (k << 2));
+    store<u32>(counts + (k << 2), load<u32>(counts + (k << 2)) + 1);
+    store<u32>(edgeList + (e << 2), <u32>i);
+    store<u32>(edgeKey + (e << 2), <u32>load<u16>(vxy + (i << 2)));
+  }
+}
+
+/**
+ * Steps (2) + (3) + (5) for heights: each of the n output vertices' height quantised between lo and
+ * lo + span (zig-zag deltas to hArr), decoded, and its ECEF position (pos, see posOf). Two vertices at
+ * a time in f64x2 lanes (the table values gathered lane by lane); the last of an odd count alone.
+ */
+function writeHeightsAndPositions(vxy: usize, vh: usize, n: usize, lo: f64, span: f64, tables: usize, g: usize, hArr: usize, pos: usize): void {
+  const cosLon = tables + 32;
+  const sinLon = cosLon + (g << 3);
+  const cosLat = sinLon + (g << 3);
+  const sinLat = cosLat + (g << 3);
+  const primeN = alloc(g << 3); // N per grid row
+  for (let y: usize = 0; y < g; y++) store<f64>(primeN + (y << 3), primeVertical(load<f64>(sinLat + (y << 3))));
+  const quantise = span > 0;
+  const LO = f64x2.splat(lo), SPAN = f64x2.splat(span), Q = f64x2.splat(MAXQ);
+  const HALF = f64x2.splat(0.5), ONE = f64x2.splat(1.0), K = f64x2.splat(ONE_MINUS_E2);
+  let ph: i32 = 0;
+  const pairs = n >> 1;
+  for (let k: usize = 0; k < pairs; k++) {
+    const i = k << 1;
+    const h = f64x2.promote_low_f32x4(v128.load64_zero(vh + (i << 2)));
+    // roundHalfUp in lanes: ceil(t) - (ceil(t) - 0.5 > t ? 1 : 0), an integer 0..32767
+    let hq = f64x2.splat(0);
+    if (quantise) {
+      const t = f64x2.mul(f64x2.div(f64x2.sub(h, LO), SPAN), Q);
+      const c = f64x2.ceil(t);
+      hq = f64x2.sub(c, v128.and(f64x2.gt(f64x2.sub(c, HALF), t), ONE));
+    }
+    const hq0 = <i32>f64x2.extract_lane(hq, 0), hq1 = <i32>f64x2.extract_lane(hq, 1);
+    store<u16>(hArr + (i << 1), zigZag(hq0 - ph));
+    store<u16>(hArr + (i << 1), zigZag(hq1 - hq0), 2);
+    ph = hq1;
+    const hd = f64x2.add(LO, f64x2.mul(f64x2.div(hq, Q), SPAN));
+    const xy0 = load<u32>(vxy + (i << 2)), xy1 = load<u32>(vxy + (i << 2), 4);
+    const x0 = <usize>(xy0 & 0xffff) << 3, y0 = <usize>(xy0 >>> 16) << 3;
+    const x1 = <usize>(xy1 & 0xffff) << 3, y1 = <usize>(xy1 >>> 16) << 3;
+    const N = gather(primeN + y0, primeN + y1);
+    const r = f64x2.mul(f64x2.add(N, hd), gather(cosLat + y0, cosLat + y1));
+    const q = pos + k * 48;
+    v128.store(q, f64x2.mul(r, gather(cosLon + x0, cosLon + x1)));
+    v128.store(q, f64x2.mul(r, gather(sinLon + x0, sinLon + x1)), 16);
+    v128.store(q, f64x2.mul(f64x2.add(f64x2.mul(N, K), hd), gather(sinLat + y0, sinLat + y1)), 32);
+  }
+  if ((n & 1) != 0) {
+    // the last vertex of an odd count, also in its pair's second lane (which changes no extreme, as
+    // ties keep the lower index, no maximum and no test of the passes over whole pairs)
+    const i = n - 1;
+    const xy = load<u32>(vxy + (i << 2));
+    const x = <usize>(xy & 0xffff) << 3;
+    const y = <usize>(xy >>> 16) << 3;
+    const h = <f64>load<f32>(vh + (i << 2));
+    const hq = quantise ? roundHalfUp(((h - lo) / span) * MAXQ) : 0;
+    store<u16>(hArr + (i << 1), zigZag(hq - ph));
+    const hd = lo + (<f64>hq / MAXQ) * span;
+    const p = posOf(pos, i);
+    ecef(load<f64>(primeN + y), load<f64>(cosLat + y), load<f64>(sinLat + y), load<f64>(cosLon + x), load<f64>(sinLon + x), hd, p, 16);
+    store<f64>(p, load<f64>(p), 8);
+    store<f64>(p, load<f64>(p, 16), 24);
+    store<f64>(p, load<f64>(p, 32), 40);
+  }
+}
+
+/** The f64 at p and the f64 at q as the lanes of a v128. */
+// @ts-ignore: decorator
+@inline function gather(p: usize, q: usize): v128 {
+  return v128.load64_lane(q, v128.load64_zero(p), 1);
+}
+
+/**
+ * The indices of the first points with the least and greatest x, y and z among the n >= 1 positions
+ * (as fromPoints' scan), to dst: 6 u32, xMin xMax yMin yMax zMin zMax. Each lane keeps its first
+ * extreme; of the two lanes', the extreme value wins, or on a tie the lower index.
+ */
+function findExtremes(pos: usize, n: usize, dst: usize): void {
+  let xMin = f64x2.splat(Infinity), xMax = f64x2.splat(-Infinity);
+  let yMin = f64x2.splat(Infinity), yMax = f64x2.splat(-Infinity);
+  let zMin = f64x2.splat(Infinity), zMax = f64x2.splat(-Infinity);
+  // positions are finite, so the first pair beats the infinities in every lane
+  let ixMin = i64x2.splat(0), ixMax = i64x2.splat(0), iyMin = i64x2.splat(0);
+  let iyMax = i64x2.splat(0), izMin = i64x2.splat(0), izMax = i64x2.splat(0);
+  let index = i64x2(0, 1);
+  const two = i64x2.splat(2);
+  const pairs = (n + 1) >> 1;
+  for (let k: usize = 0; k < pairs; k++) {
+    const q = pos + k * 48;
+    const x = v128.load(q), y = v128.load(q, 16), z = v128.load(q, 32);
+    let m = f64x2.lt(x, xMin);
+    xMin = v128.bitselect(x, xMin, m);
+    ixMin = v128.bitselect(index, ixMin, m);
+    m = f64x2.gt(x, xMax);
+    xMax = v128.bitselect(x, xMax, m);
+    ixMax = v128.bitselect(index, ixMax, m);
+    m = f64x2.lt(y, yMin);
+    yMin = v128.bitselect(y, yMin, m);
+    iyMin = v128.bitselect(index, iyMin, m);
+    m = f64x2.gt(y, yMax);
+    yMax = v128.bitselect(y, yMax, m);
+    iyMax = v128.bitselect(index, iyMax, m);
+    m = f64x2.lt(z, zMin);
+    zMin = v128.bitselect(z, zMin, m);
+    izMin = v128.bitselect(index, izMin, m);
+    m = f64x2.gt(z, zMax);
+    zMax = v128.bitselect(z, zMax, m);
+    izMax = v128.bitselect(index, izMax, m);
+    index = i64x2.add(index, two);
+  }
+  store<u32>(dst, laneExtreme(xMin, ixMin, false));
+  store<u32>(dst, laneExtreme(xMax, ixMax, true), 4);
+  store<u32>(dst, laneExtreme(yMin, iyMin, false), 8);
+  store<u32>(dst, laneExtreme(yMax, iyMax, true), 12);
+  store<u32>(dst, laneExtreme(zMin, izMin, false), 16);
+  store<u32>(dst, laneExtreme(zMax, izMax, true), 20);
+}
+
+/** Of two lanes' (value, index) extremes, the index of the least (greatest) value, the lower index on a tie. */
+// @ts-ignore: decorator
+@inline function laneExtreme(v: v128, index: v128, greatest: bool): u32 {
+  const v0 = f64x2.extract_lane(v, 0), v1 = f64x2.extract_lane(v, 1);
+  const i0 = <u32>i64x2.extract_lane(index, 0), i1 = <u32>i64x2.extract_lane(index, 1);
+  const second = greatest ? v1 > v0 : v1 < v0;
+  return second || (v1 == v0 && i1 < i0) ? i1 : i0;
+}
+
+/**
+ * Cesium's BoundingSphere.fromPoints over the n >= 1 positions at pos, given the indices of the first
+ * points with the least and greatest x, y and z (findExtremes): writes the centre and radius at dst.
+ * The radius is not yet widened (see coverAndOcclude).
+ */
+function fromPoints(pos: usize, n: usize, extremes: usize, dst: usize): void {
+  const xMin = posOf(pos, load<u32>(extremes)), xMax = posOf(pos, load<u32>(extremes, 4));
+  const yMin = posOf(pos, load<u32>(extremes, 8)), yMax = posOf(pos, load<u32>(extremes, 12));
+  const zMin = posOf(pos, load<u32>(extremes, 16)), zMax = posOf(pos, load<u32>(extremes, 20));
+  const xSpan = distanceSquared(xMax, xMin);
+  const ySpan = distanceSquared(yMax, yMin);
+  const zSpan = distanceSquared(zMax, zMin);
+  let d1 = xMin, d2 = xMax;
+  let maxSpan = xSpan;
+  if (ySpan > maxSpan) {
+    maxSpan = ySpan;
+    d1 = yMin; d2 = yMax;
+  }
+  if (zSpan > maxSpan) {
+    maxSpan = zSpan;
+    d1 = zMin; d2 = zMax;
+  }
+  const ritter = alloc(40);
+  const rx = (load<f64>(d1) + load<f64>(d2)) * 0.5, ry = (load<f64>(d1, 16) + load<f64>(d2, 16)) * 0.5, rz = (load<f64>(d1, 32) + load<f64>(d2, 32)) * 0.5;
+  const dx = load<f64>(d2) - rx, dy = load<f64>(d2, 16) - ry, dz = load<f64>(d2, 32) - rz;
+  const radiusSquared = dx * dx + dy * dy + dz * dz;
+  store<f64>(ritter, rx); store<f64>(ritter, ry, 8); store<f64>(ritter, rz, 16);
+  store<f64>(ritter, Math.sqrt(radiusSquared), 24); store<f64>(ritter, radiusSquared, 32);
+  const nx = (load<f64>(xMin) + load<f64>(xMax)) * 0.5, ny = (load<f64>(yMin, 16) + load<f64>(yMax, 16)) * 0.5, nz = (load<f64>(zMin, 32) + load<f64>(zMax, 32)) * 0.5;
+  // The naive radius is the largest distance: sqrt of the largest squared distance (sqrt is monotonic;
+  // squared distances are never NaN, so pmax is the scan's `if (r2 > naive2)`). Ritter's sphere grows
+  // for a point outside it, which is rare: both points of a pair are checked against the current
+  // sphere at once, and a pair with a point outside goes through ritterAdd in order.
+  const NX = f64x2.splat(nx), NY = f64x2.splat(ny), NZ = f64x2.splat(nz);
+  let RX = f64x2.splat(rx), RY = f64x2.splat(ry), RZ = f64x2.splat(rz), R2 = f64x2.splat(radiusSquared);
+  let naive2 = f64x2.splat(0);
+  const pairs = n >> 1;
+  for (let k: usize = 0; k < pairs; k++) {
+    const q = pos + k * 48;
+    const x = v128.load(q), y = v128.load(q, 16), z = v128.load(q, 32);
+    let ex = f64x2.sub(x, NX), ey = f64x2.sub(y, NY), ez = f64x2.sub(z, NZ);
+    naive2 = f64x2.pmax(naive2, f64x2.add(f64x2.add(f64x2.mul(ex, ex), f64x2.mul(ey, ey)), f64x2.mul(ez, ez)));
+    ex = f64x2.sub(x, RX);
+    ey = f64x2.sub(y, RY);
+    ez = f64x2.sub(z, RZ);
+    const r2 = f64x2.add(f64x2.add(f64x2.mul(ex, ex), f64x2.mul(ey, ey)), f64x2.mul(ez, ez));
+    if (v128.any_true(f64x2.gt(r2, R2))) {
+      ritterAdd(ritter, f64x2.extract_lane(x, 0), f64x2.extract_lane(y, 0), f64x2.extract_lane(z, 0));
+      ritterAdd(ritter, f64x2.extract_lane(x, 1), f64x2.extract_lane(y, 1), f64x2.extract_lane(z, 1));
+      RX = f64x2.splat(load<f64>(ritter));
+      RY = f64x2.splat(load<f64>(ritter, 8));
+      RZ = f64x2.splat(load<f64>(ritter, 16));
+      R2 = f64x2.splat(load<f64>(ritter, 32));
+    }
+  }
+  let naiveMax = Math.max(f64x2.extract_lane(naive2, 0), f64x2.extract_lane(naive2, 1));
+  if ((n & 1) != 0) {
+    // the last vertex of an odd count (its pair's second lane repeats it)
+    const p = posOf(pos, n - 1);
+    const x = load<f64>(p), y = load<f64>(p, 16), z = load<f64>(p, 32);
+    const ex = x - nx, ey = y - ny, ez = z - nz;
+    const r2 = ex * ex + ey * ey + ez * ez;
+    if (r2 > naiveMax) naiveMax = r2;
+    ritterAdd(ritter, x, y, z);
+  }
+  const naiveRadius = Math.sqrt(naiveMax);
+  const ritterRadius = load<f64>(ritter, 24);
+  if (ritterRadius < naiveRadius) {
+    memory.copy(dst, ritter, 32);
+  } else {
+    store<f64>(dst, nx); store<f64>(dst, ny, 8); store<f64>(dst, nz, 16); store<f64>(dst, naiveRadius, 24);
+  }
+}
+
+/**
+ * One step of Ritter's scan: grows the sphere at s (centre x, y, z, radius, radius squared: f64) to
+ * take in point (x, y, z) if it lies outside, as Cesium's BoundingSphere.fromPoints.
+ */
+function ritterAdd(s: usize, x: f64, y: f64, z: f64): void {
+  const rx = load<f64>(s), ry = load<f64>(s, 8), rz = load<f64>(s, 16);
+  const dx = x - rx, dy = y - ry, dz = z - rz;
+  const oldCenterToPointSquared = dx * dx + dy * dy + dz * dz;
+  if (oldCenterToPointSquared > load<f64>(s, 32)) {
+    const oldCenterToPoint = Math.sqrt(oldCenterToPointSquared);
+    const ritterRadius = (load<f64>(s, 24) + oldCenterToPoint) * 0.5;
+    const oldToNew = oldCenterToPoint - ritterRadius;
+    store<f64>(s, (ritterRadius * rx + oldToNew * x) / oldCenterToPoint);
+    store<f64>(s, (ritterRadius * ry + oldToNew * y) / oldCenterToPoint, 8);
+    store<f64>(s, (ritterRadius * rz + oldToNew * z) / oldCenterToPoint, 16);
+    store<f64>(s, ritterRadius, 24);
+    store<f64>(s, ritterRadius * ritterRadius, 32);
+  }
+}
+
+/** Squared distance between the positions at p and q. */
+// @ts-ignore: decorator
+@inline function distanceSquared(p: usize, q: usize): f64 {
+  const dx = load<f64>(p) - load<f64>(q), dy = load<f64>(p, 16) - load<f64>(q, 16), dz = load<f64>(p, 32) - load<f64>(q, 32);
+  return dx * dx + dy * dy + dz * dz;
+}
+
+/**
+ * One pass over the n positions for the two header fields that need the bounding sphere's centre
+ * (out + 32): the radius (out + 56) widened to cover every vertex despite rounding in Ritter's
+ * updates, and the horizon occlusion point (out + 64), for a tile whose lowest height is lo.
+ * (When fromPoints chose the naive centre, its radius already is the largest distance: no change.)
+ */
+function coverAndOcclude(pos: usize, n: usize, lo: f64, out: usize): void {
+  const cx = load<f64>(out, 32), cy = load<f64>(out, 40), cz = load<f64>(out, 48);
+  // horizon occlusion point, in the (possibly shrunk) ellipsoid's scaled space. Per vertex s (scaled),
+  // with m2 = |s|^2, sd = s.d, c2 = |s x d|^2, Cesium's 1 / (cosA cosB - sinA sinB) is
+  // m2 / (sd - sqrt(c2 (m2 - 1))) above the ellipsoid and |s| / sd on or below it (clamped to it)
+  let ra: f64 = A, rb: f64 = B;
+  if (lo < 0 && B > -lo) {
+    ra = A + lo;
+    rb = B + lo;
+  }
+  const oa = 1.0 / ra, ob = 1.0 / rb;
+  let sx = cx * oa, sy = cy * oa, sz = cz * ob;
+  if (sx != 0 || sy != 0 || sz != 0) {
+    const m = Math.sqrt(sx * sx + sy * sy + sz * sz);
+    sx = sx / m;
+    sy = sy / m;
+    sz = sz / m;
+  }
+  const CX = f64x2.splat(cx), CY = f64x2.splat(cy), CZ = f64x2.splat(cz);
+  const OA = f64x2.splat(oa), OB = f64x2.splat(ob);
+  const SX = f64x2.splat(sx), SY = f64x2.splat(sy), SZ = f64x2.splat(sz);
+  const ONE = f64x2.splat(1.0);
+  // squared distances are never NaN: pmax is `if (r2 > far2)`. pmax is also Math.max for the
+  // candidates whenever it matters: unless each is > 0 (so not NaN, nor -0), no point is given
+  let far2 = f64x2.splat(0);
+  let mag = f64x2.splat(0);
+  let notPositive = v128.splat<i64>(0);
+  const pairs = (n + 1) >> 1;
+  for (let k: usize = 0; k < pairs; k++) {
+    const q = pos + k * 48;
+    const x = v128.load(q), y = v128.load(q, 16), z = v128.load(q, 32);
+    const dx = f64x2.sub(x, CX), dy = f64x2.sub(y, CY), dz = f64x2.sub(z, CZ);
+    far2 = f64x2.pmax(far2, f64x2.add(f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy)), f64x2.mul(dz, dz)));
+    const px = f64x2.mul(x, OA), py = f64x2.mul(y, OA), pz = f64x2.mul(z, OB);
+    const m2 = f64x2.add(f64x2.add(f64x2.mul(px, px), f64x2.mul(py, py)), f64x2.mul(pz, pz));
+    let candidate: v128;
+    if (v128.all_true<i64>(f64x2.gt(m2, ONE))) {
+      const sd = f64x2.add(f64x2.add(f64x2.mul(px, SX), f64x2.mul(py, SY)), f64x2.mul(pz, SZ));
+      const wx = f64x2.sub(f64x2.mul(py, SZ), f64x2.mul(pz, SY));
+      const wy = f64x2.sub(f64x2.mul(pz, SX), f64x2.mul(px, SZ));
+      const wz = f64x2.sub(f64x2.mul(px, SY), f64x2.mul(py, SX));
+      const c2 = f64x2.add(f64x2.add(f64x2.mul(wx, wx), f64x2.mul(wy, wy)), f64x2.mul(wz, wz));
+      candidate = f64x2.div(m2, f64x2.sub(sd, f64x2.sqrt(f64x2.mul(c2, f64x2.sub(m2, ONE)))));
+    } else {
+      // a vertex on or below the ellipsoid (rare): both the scalar way
+      candidate = f64x2(
+        horizonCandidate(f64x2.extract_lane(px, 0), f64x2.extract_lane(py, 0), f64x2.extract_lane(pz, 0), sx, sy, sz),
+        horizonCandidate(f64x2.extract_lane(px, 1), f64x2.extract_lane(py, 1), f64x2.extract_lane(pz, 1), sx, sy, sz),
+      );
+    }
+    // Cesium's max() would skip a vertex beyond the horizon of every point along the direction
+    // (candidate <= 0); then no point occludes the tile, so none is given
+    notPositive = v128.or(notPositive, v128.not(f64x2.gt(candidate, f64x2.splat(0))));
+    mag = f64x2.pmax(mag, candidate);
+  }
+  const farthest = Math.sqrt(Math.max(f64x2.extract_lane(far2, 0), f64x2.extract_lane(far2, 1)));
+  store<f64>(out, Math.max(load<f64>(out, 56), farthest), 56);
+  const m = Math.max(f64x2.extract_lane(mag, 0), f64x2.extract_lane(mag, 1));
+  if (v128.any_true(notPositive) || m <= 0 || m == Infinity || m != m) {
+    store<f64>(out, NaN, 64);
+    store<f64>(out, NaN, 72);
+    store<f64>(out, NaN, 80);
+  } else {
+    store<f64>(out, sx * m, 64);
+    store<f64>(out, sy * m, 72);
+    store<f64>(out, sz * m, 80);
+  }
+}
+
+/** The horizon magnitude of scaled point (px, py, pz) for direction (sx, sy, sz) (see coverAndOcclude). */
+// @ts-ignore: decorator
+@inline function horizonCandidate(px: f64, py: f64, pz: f64, sx: f64, sy: f64, sz: f64): f64 {
+  const m2 = px * px + py * py + pz * pz;
+  const sd = px * sx + py * sy + pz * sz;
+  if (m2 > 1.0) {
+    const wx = py * sz - pz * sy, wy = pz * sx - px * sz, wz = px * sy - py * sx;
+    return m2 / (sd - Math.sqrt((wx * wx + wy * wy + wz * wz) * (m2 - 1.0)));
+  }
+  return Math.sqrt(m2) / sd;
 }
 
 /**
@@ -106,6 +583,40 @@ function writeEdge(p: usize, list: usize, keys: usize, k: usize, g: usize, count
 }
 
 /**
+ * Step (8)'s area-weighted face normals summed per vertex (acc: n x 3 f64, zeroed), the triangles read
+ * back from their high-water codes (C: u16 or u32). sign: -1 where uv-counter-clockwise triangles face
+ * down.
+ */
+function accumulateNormals<C>(codes: usize, nt: usize, pos: usize, acc: usize, sign: f64): void {
+  let highest: usize = 0;
+  for (let t: usize = 0; t < nt; t++) {
+    const p = codes + t * 3 * sizeof<C>();
+    let code = <usize>load<C>(p);
+    const ia = highest - code;
+    highest += <usize>(code == 0);
+    code = <usize>load<C>(p + sizeof<C>());
+    const ib = highest - code;
+    highest += <usize>(code == 0);
+    code = <usize>load<C>(p + 2 * sizeof<C>());
+    const ic = highest - code;
+    highest += <usize>(code == 0);
+    const pa = posOf(pos, ia), pb = posOf(pos, ib), pc = posOf(pos, ic);
+    const ax = load<f64>(pa), ay = load<f64>(pa, 16), az = load<f64>(pa, 32);
+    const e1x = load<f64>(pb) - ax, e1y = load<f64>(pb, 16) - ay, e1z = load<f64>(pb, 32) - az;
+    const e2x = load<f64>(pc) - ax, e2y = load<f64>(pc, 16) - ay, e2z = load<f64>(pc, 32) - az;
+    const fx = (e1y * e2z - e1z * e2y) * sign;
+    const fy = (e1z * e2x - e1x * e2z) * sign;
+    const fz = (e1x * e2y - e1y * e2x) * sign;
+    let q = acc + ia * 24;
+    store<f64>(q, load<f64>(q) + fx); store<f64>(q, load<f64>(q, 8) + fy, 8); store<f64>(q, load<f64>(q, 16) + fz, 16);
+    q = acc + ib * 24;
+    store<f64>(q, load<f64>(q) + fx); store<f64>(q, load<f64>(q, 8) + fy, 8); store<f64>(q, load<f64>(q, 16) + fz, 16);
+    q = acc + ic * 24;
+    store<f64>(q, load<f64>(q) + fx); store<f64>(q, load<f64>(q, 8) + fy, 8); store<f64>(q, load<f64>(q, 16) + fz, 16);
+  }
+}
+
+/**
  * Encodes the mesh into `out` (sized by the glue for the worst case) and returns the byte length,
  * or a negative error. `vertices`: vertexCount (x, y) u16 pairs on the grid; `triangles`:
  * triangleCount * 3 u32 indices; `heights`: gridSize^2 f32, row-major, row 0 north; `tables`: see
@@ -119,11 +630,8 @@ export function qm_encode(
   const g = <usize>gridSize;
   const nv = <usize>vertexCount;
   const nt = <usize>triangleCount;
-  const cosLon = tables + 32;
-  const sinLon = cosLon + (g << 3);
-  const cosLat = sinLon + (g << 3);
-  const sinLat = cosLat + (g << 3);
-  const colU = sinLat + (g << 3);
+  const kepler = (flags & SPEC) == 0;
+  const colU = tables + 32 + (g << 5);
   const rowV = colU + (g << 1);
 
   // (u, v) of every input vertex, packed u | v << 16; checks the coordinates
@@ -135,63 +643,36 @@ export function qm_encode(
     store<u32>(uv + (i << 2), <u32>load<u16>(colU + (x << 1)) | (<u32>load<u16>(rowV + (y << 1)) << 16));
   }
 
-  // (1) winding and first-use renumbering
+  // (1) winding and first-use renumbering, with the high-water codes of (6) (to a scratch buffer: the
+  // index section's offset depends on the vertex count). They are u16 unless 65536 or more vertices
+  // may be used (a code reaches 65536 once 65536 vertices are; u32 codes are narrowed in (6) if n <=
+  // 65536, truncated as the format's 16-bit indices are, while the normals read them whole)
   const remap = alloc(nv << 2);
   memory.fill(remap, 0xff, nv << 2);
   const maxOut = nv < nt * 3 ? nv : nt * 3;
-  const order = alloc(maxOut << 2); // output index -> input index
-  const tri = alloc(nt * 12); // triangles in output indices
-  let n: usize = 0;
-  for (let t: usize = 0; t < nt; t++) {
-    const a = load<u32>(triangles + t * 12);
-    let b = load<u32>(triangles + t * 12, 4);
-    let c = load<u32>(triangles + t * 12, 8);
-    if (<usize>a >= nv || <usize>b >= nv || <usize>c >= nv) return ERR_INDEX;
-    const qa = load<u32>(uv + (<usize>a << 2));
-    const qb = load<u32>(uv + (<usize>b << 2));
-    const qc = load<u32>(uv + (<usize>c << 2));
-    const ua = <i64>(qa & 0xffff), va = <i64>(qa >>> 16);
-    const ub = <i64>(qb & 0xffff), vb = <i64>(qb >>> 16);
-    const uc = <i64>(qc & 0xffff), vc = <i64>(qc >>> 16);
-    if ((ub - ua) * (vc - va) - (vb - va) * (uc - ua) < 0) {
-      const s = b;
-      b = c;
-      c = s;
-    }
-    let ra = load<i32>(remap + (<usize>a << 2));
-    if (ra < 0) {
-      ra = <i32>n;
-      store<i32>(remap + (<usize>a << 2), ra);
-      store<u32>(order + (n << 2), a);
-      n++;
-    }
-    let rb = load<i32>(remap + (<usize>b << 2));
-    if (rb < 0) {
-      rb = <i32>n;
-      store<i32>(remap + (<usize>b << 2), rb);
-      store<u32>(order + (n << 2), b);
-      n++;
-    }
-    let rc = load<i32>(remap + (<usize>c << 2));
-    if (rc < 0) {
-      rc = <i32>n;
-      store<i32>(remap + (<usize>c << 2), rc);
-      store<u32>(order + (n << 2), c);
-      n++;
-    }
-    store<i32>(tri + t * 12, ra);
-    store<i32>(tri + t * 12, rb, 4);
-    store<i32>(tri + t * 12, rc, 8);
-  }
+  const wideCodes = maxOut >= 65536;
+  const codes = alloc(nt * (wideCodes ? 12 : 6));
+  const vxy = alloc(maxOut << 2);
+  const vuv = alloc(maxOut << 2);
+  const vh = alloc(maxOut << 2);
+  const into = alloc(24);
+  store<u32>(into, <u32>vertices, INTO_VERTICES);
+  store<u32>(into, <u32>heights, INTO_HEIGHTS);
+  store<u32>(into, <u32>g, INTO_G);
+  store<u32>(into, <u32>vxy, INTO_VXY);
+  store<u32>(into, <u32>vuv, INTO_VUV);
+  store<u32>(into, <u32>vh, INTO_VH);
+  const counted = wideCodes
+    ? renumber<u32>(triangles, nt, nv, uv, remap, codes, into)
+    : renumber<u16>(triangles, nt, nv, uv, remap, codes, into);
+  if (counted < 0) return counted;
+  const n = <usize>counted;
 
   // (2) height range of the used vertices
   let minH: f32 = 0;
   let maxH: f32 = 0;
   for (let i: usize = 0; i < n; i++) {
-    const src = <usize>load<u32>(order + (i << 2));
-    const x = <usize>load<u16>(vertices + (src << 2));
-    const y = <usize>load<u16>(vertices + (src << 2), 2);
-    const h = load<f32>(heights + ((y * g + x) << 2));
+    const h = load<f32>(vh + (i << 2));
     if (h - h != 0) return ERR_HEIGHT;
     if (i == 0 || h < minH) minH = h;
     if (i == 0 || h > maxH) maxH = h;
@@ -199,185 +680,34 @@ export function qm_encode(
   const lo = <f64>minH;
   const span = <f64>maxH - lo;
 
-  // (3) + (5) vertex arrays, ECEF positions, edge vertices (listed in output order with their rank
-  // along the edge: v ascending is y ascending in kepler orientation, descending in spec)
-  const kepler = (flags & SPEC) == 0;
-  const primeN = alloc(g << 3); // N per grid row
-  for (let y: usize = 0; y < g; y++) store<f64>(primeN + (y << 3), primeVertical(load<f64>(sinLat + (y << 3))));
-  const pos = alloc(n * 24);
-  const edgeList = alloc(n << 4); // 4 lists (W, S, E, N) of up to n entries
-  const edgeKey = alloc(n << 4);
-  let kw: usize = 0, ks: usize = 0, ke: usize = 0, kn: usize = 0;
+  // (3) + (5) vertex arrays and ECEF positions; edge vertices. (Two loops: one would keep more
+  // values live than there are registers.)
   const uArr = out + 92;
   const vArr = uArr + (n << 1);
   const hArr = vArr + (n << 1);
-  let pu: i32 = 0, pv: i32 = 0, ph: i32 = 0;
-  for (let i: usize = 0; i < n; i++) {
-    const src = <usize>load<u32>(order + (i << 2));
-    const x = <usize>load<u16>(vertices + (src << 2));
-    const y = <usize>load<u16>(vertices + (src << 2), 2);
-    const q = load<u32>(uv + (src << 2));
-    const u = <i32>(q & 0xffff);
-    const v = <i32>(q >>> 16);
-    const h = <f64>load<f32>(heights + ((y * g + x) << 2));
-    const hq = span > 0 ? <i32>Math.round(((h - lo) / span) * MAXQ) : 0;
-    let d = u - pu;
-    store<u16>(uArr + (i << 1), <u16>((d << 1) ^ (d >> 31)));
-    d = v - pv;
-    store<u16>(vArr + (i << 1), <u16>((d << 1) ^ (d >> 31)));
-    d = hq - ph;
-    store<u16>(hArr + (i << 1), <u16>((d << 1) ^ (d >> 31)));
-    pu = u;
-    pv = v;
-    ph = hq;
-    const hd = lo + (<f64>hq / MAXQ) * span;
-    ecef(load<f64>(primeN + (y << 3)), load<f64>(cosLat + (y << 3)), load<f64>(sinLat + (y << 3)),
-      load<f64>(cosLon + (x << 3)), load<f64>(sinLon + (x << 3)), hd, pos + i * 24);
-    if (u == 0 || u == 32767) {
-      const e = u == 0 ? kw++ : n * 2 + ke++;
-      store<u32>(edgeList + (e << 2), <u32>i);
-      store<u32>(edgeKey + (e << 2), <u32>(kepler ? y : g - 1 - y));
-    }
-    if (v == 0 || v == 32767) {
-      const e = v == 0 ? n + ks++ : n * 3 + kn++;
-      store<u32>(edgeList + (e << 2), <u32>i);
-      store<u32>(edgeKey + (e << 2), <u32>x);
-    }
-  }
+  const edgeList = alloc(n << 4); // 4 lists (W, S, E, N) of up to n entries
+  const edgeKey = alloc(n << 4);
+  const edgeCounts = alloc(16);
+  writeUVAndEdges(vuv, vxy, n, g, kepler, uArr, vArr, edgeList, edgeKey, edgeCounts);
+  const pos = alloc(((n + 1) >> 1) * 48);
+  writeHeightsAndPositions(vxy, vh, n, lo, span, tables, g, hArr, pos);
 
-  // (4) header: centre at mid height
+  // (4) header: centre at mid height, heights, bounding sphere, horizon occlusion point
   const sinLatC = load<f64>(tables, 8);
-  ecef(primeVertical(sinLatC), load<f64>(tables), sinLatC, load<f64>(tables, 16), load<f64>(tables, 24), (lo + <f64>maxH) * 0.5, out);
+  ecef(primeVertical(sinLatC), load<f64>(tables), sinLatC, load<f64>(tables, 16), load<f64>(tables, 24), (lo + <f64>maxH) * 0.5, out, 8);
   store<f32>(out, minH, 24);
   store<f32>(out, maxH, 28);
-  // bounding sphere: Cesium's BoundingSphere.fromPoints
-  let cx: f64, cy: f64, cz: f64, radius: f64;
   if (n == 0) {
-    cx = load<f64>(out);
-    cy = load<f64>(out, 8);
-    cz = load<f64>(out, 16);
-    radius = 0;
+    memory.copy(out + 32, out, 24);
+    store<f64>(out, 0, 56);
   } else {
-    let xMinX = load<f64>(pos), xMinY = load<f64>(pos, 8), xMinZ = load<f64>(pos, 16);
-    let xMaxX = xMinX, xMaxY = xMinY, xMaxZ = xMinZ;
-    let yMinX = xMinX, yMinY = xMinY, yMinZ = xMinZ;
-    let yMaxX = xMinX, yMaxY = xMinY, yMaxZ = xMinZ;
-    let zMinX = xMinX, zMinY = xMinY, zMinZ = xMinZ;
-    let zMaxX = xMinX, zMaxY = xMinY, zMaxZ = xMinZ;
-    for (let i: usize = 1; i < n; i++) {
-      const x = load<f64>(pos + i * 24), y = load<f64>(pos + i * 24, 8), z = load<f64>(pos + i * 24, 16);
-      if (x < xMinX) { xMinX = x; xMinY = y; xMinZ = z; }
-      if (x > xMaxX) { xMaxX = x; xMaxY = y; xMaxZ = z; }
-      if (y < yMinY) { yMinX = x; yMinY = y; yMinZ = z; }
-      if (y > yMaxY) { yMaxX = x; yMaxY = y; yMaxZ = z; }
-      if (z < zMinZ) { zMinX = x; zMinY = y; zMinZ = z; }
-      if (z > zMaxZ) { zMaxX = x; zMaxY = y; zMaxZ = z; }
-    }
-    let dx = xMaxX - xMinX, dy = xMaxY - xMinY, dz = xMaxZ - xMinZ;
-    const xSpan = dx * dx + dy * dy + dz * dz;
-    dx = yMaxX - yMinX; dy = yMaxY - yMinY; dz = yMaxZ - yMinZ;
-    const ySpan = dx * dx + dy * dy + dz * dz;
-    dx = zMaxX - zMinX; dy = zMaxY - zMinY; dz = zMaxZ - zMinZ;
-    const zSpan = dx * dx + dy * dy + dz * dz;
-    let d1x = xMinX, d1y = xMinY, d1z = xMinZ, d2x = xMaxX, d2y = xMaxY, d2z = xMaxZ;
-    let maxSpan = xSpan;
-    if (ySpan > maxSpan) {
-      maxSpan = ySpan;
-      d1x = yMinX; d1y = yMinY; d1z = yMinZ; d2x = yMaxX; d2y = yMaxY; d2z = yMaxZ;
-    }
-    if (zSpan > maxSpan) {
-      maxSpan = zSpan;
-      d1x = zMinX; d1y = zMinY; d1z = zMinZ; d2x = zMaxX; d2y = zMaxY; d2z = zMaxZ;
-    }
-    let rx = (d1x + d2x) * 0.5, ry = (d1y + d2y) * 0.5, rz = (d1z + d2z) * 0.5;
-    dx = d2x - rx; dy = d2y - ry; dz = d2z - rz;
-    let radiusSquared = dx * dx + dy * dy + dz * dz;
-    let ritterRadius = Math.sqrt(radiusSquared);
-    const nx = (xMinX + xMaxX) * 0.5, ny = (yMinY + yMaxY) * 0.5, nz = (zMinZ + zMaxZ) * 0.5;
-    // the naive radius is the largest distance: sqrt of the largest squared distance (sqrt is monotonic)
-    let naive2: f64 = 0;
-    for (let i: usize = 0; i < n; i++) {
-      const x = load<f64>(pos + i * 24), y = load<f64>(pos + i * 24, 8), z = load<f64>(pos + i * 24, 16);
-      dx = x - nx; dy = y - ny; dz = z - nz;
-      const r2 = dx * dx + dy * dy + dz * dz;
-      if (r2 > naive2) naive2 = r2;
-      dx = x - rx; dy = y - ry; dz = z - rz;
-      const oldCenterToPointSquared = dx * dx + dy * dy + dz * dz;
-      if (oldCenterToPointSquared > radiusSquared) {
-        const oldCenterToPoint = Math.sqrt(oldCenterToPointSquared);
-        ritterRadius = (ritterRadius + oldCenterToPoint) * 0.5;
-        radiusSquared = ritterRadius * ritterRadius;
-        const oldToNew = oldCenterToPoint - ritterRadius;
-        rx = (ritterRadius * rx + oldToNew * x) / oldCenterToPoint;
-        ry = (ritterRadius * ry + oldToNew * y) / oldCenterToPoint;
-        rz = (ritterRadius * rz + oldToNew * z) / oldCenterToPoint;
-      }
-    }
-    const naiveRadius = Math.sqrt(naive2);
-    if (ritterRadius < naiveRadius) {
-      cx = rx; cy = ry; cz = rz; radius = ritterRadius;
-    } else {
-      cx = nx; cy = ny; cz = nz; radius = naiveRadius;
-    }
-    // widen to cover every vertex despite rounding in Ritter's updates
-    let far2: f64 = 0;
-    for (let i: usize = 0; i < n; i++) {
-      dx = load<f64>(pos + i * 24) - cx; dy = load<f64>(pos + i * 24, 8) - cy; dz = load<f64>(pos + i * 24, 16) - cz;
-      const r2 = dx * dx + dy * dy + dz * dz;
-      if (r2 > far2) far2 = r2;
-    }
-    radius = Math.max(radius, Math.sqrt(far2));
+    const extremes = alloc(24);
+    findExtremes(pos, n, extremes);
+    fromPoints(pos, n, extremes, out + 32);
   }
-  store<f64>(out, cx, 32);
-  store<f64>(out, cy, 40);
-  store<f64>(out, cz, 48);
-  store<f64>(out, radius, 56);
+  coverAndOcclude(pos, n, lo, out);
 
-  // horizon occlusion point, in the (possibly shrunk) ellipsoid's scaled space. Per vertex s (scaled),
-  // with m2 = |s|^2, sd = s.d, c2 = |s x d|^2, Cesium's 1 / (cosA cosB - sinA sinB) is
-  // m2 / (sd - sqrt(c2 (m2 - 1))) above the ellipsoid and |s| / sd on or below it (clamped to it)
-  let ra: f64 = A, rb: f64 = B;
-  if (lo < 0 && B > -lo) {
-    ra = A + lo;
-    rb = B + lo;
-  }
-  const oa = 1.0 / ra, ob = 1.0 / rb;
-  let sx = cx * oa, sy = cy * oa, sz = cz * ob;
-  if (sx != 0 || sy != 0 || sz != 0) {
-    const m = Math.sqrt(sx * sx + sy * sy + sz * sz);
-    sx = sx / m;
-    sy = sy / m;
-    sz = sz / m;
-  }
-  let mag: f64 = 0;
-  let beyond = false;
-  for (let i: usize = 0; i < n; i++) {
-    const px = load<f64>(pos + i * 24) * oa, py = load<f64>(pos + i * 24, 8) * oa, pz = load<f64>(pos + i * 24, 16) * ob;
-    const m2 = px * px + py * py + pz * pz;
-    const sd = px * sx + py * sy + pz * sz;
-    let candidate: f64;
-    if (m2 > 1.0) {
-      const wx = py * sz - pz * sy, wy = pz * sx - px * sz, wz = px * sy - py * sx;
-      candidate = m2 / (sd - Math.sqrt((wx * wx + wy * wy + wz * wz) * (m2 - 1.0)));
-    } else {
-      candidate = Math.sqrt(m2) / sd;
-    }
-    // Cesium's max() would skip a vertex beyond the horizon of every point along the direction
-    // (candidate <= 0); then no point occludes the tile, so none is given
-    if (!(candidate > 0)) beyond = true;
-    mag = Math.max(mag, candidate);
-  }
-  if (beyond || mag <= 0 || mag == Infinity || mag != mag) {
-    store<f64>(out, NaN, 64);
-    store<f64>(out, NaN, 72);
-    store<f64>(out, NaN, 80);
-  } else {
-    store<f64>(out, sx * mag, 64);
-    store<f64>(out, sy * mag, 72);
-    store<f64>(out, sz * mag, 80);
-  }
-
-  // (6) indices
+  // (6) indices: the codes of (1)
   store<u32>(out + 88, <u32>n);
   let p = hArr + (n << 1);
   const wide = n > 65536;
@@ -387,21 +717,21 @@ export function qm_encode(
   }
   store<u32>(p, <u32>nt);
   p += 4;
-  let highest: u32 = 0;
-  for (let j: usize = 0; j < nt * 3; j++) {
-    const idx = load<u32>(tri + (j << 2));
-    const code = highest - idx;
-    p = storeIndex(p, code, wide);
-    if (code == 0) highest++;
+  if (wide == wideCodes) {
+    memory.copy(p, codes, nt * (wide ? 12 : 6));
+  } else {
+    // u32 codes of at most 65536 vertices, truncated to u16 as the reference's setUint16
+    for (let j: usize = 0; j < nt * 3; j++) store<u16>(p + (j << 1), <u16>load<u32>(codes + (j << 2)));
   }
+  p += nt * (wide ? 12 : 6);
 
   // (7) edges: west (u = 0), south (v = 0), east (u = max), north (v = max)
   const counts = alloc((g + 1) << 2);
   const tmp = alloc(n << 2);
-  p = writeEdge(p, edgeList, edgeKey, kw, g, counts, tmp, wide);
-  p = writeEdge(p, edgeList + (n << 2), edgeKey + (n << 2), ks, g, counts, tmp, wide);
-  p = writeEdge(p, edgeList + (n << 3), edgeKey + (n << 3), ke, g, counts, tmp, wide);
-  p = writeEdge(p, edgeList + n * 12, edgeKey + n * 12, kn, g, counts, tmp, wide);
+  p = writeEdge(p, edgeList, edgeKey, load<u32>(edgeCounts), g, counts, tmp, wide);
+  p = writeEdge(p, edgeList + (n << 2), edgeKey + (n << 2), load<u32>(edgeCounts, 4), g, counts, tmp, wide);
+  p = writeEdge(p, edgeList + (n << 3), edgeKey + (n << 3), load<u32>(edgeCounts, 8), g, counts, tmp, wide);
+  p = writeEdge(p, edgeList + n * 12, edgeKey + n * 12, load<u32>(edgeCounts, 12), g, counts, tmp, wide);
 
   // (8) extension 1: oct-encoded vertex normals
   if ((flags & NORMALS) != 0) {
@@ -412,23 +742,12 @@ export function qm_encode(
     memory.fill(acc, 0, n * 24);
     // uv-counter-clockwise triangles face up in spec orientation, down in kepler's (v = 0 north)
     const sign: f64 = kepler ? -1.0 : 1.0;
-    for (let t: usize = 0; t < nt; t++) {
-      const ia = <usize>load<u32>(tri + t * 12);
-      const ib = <usize>load<u32>(tri + t * 12, 4);
-      const ic = <usize>load<u32>(tri + t * 12, 8);
-      const ax = load<f64>(pos + ia * 24), ay = load<f64>(pos + ia * 24, 8), az = load<f64>(pos + ia * 24, 16);
-      const e1x = load<f64>(pos + ib * 24) - ax, e1y = load<f64>(pos + ib * 24, 8) - ay, e1z = load<f64>(pos + ib * 24, 16) - az;
-      const e2x = load<f64>(pos + ic * 24) - ax, e2y = load<f64>(pos + ic * 24, 8) - ay, e2z = load<f64>(pos + ic * 24, 16) - az;
-      const fx = (e1y * e2z - e1z * e2y) * sign;
-      const fy = (e1z * e2x - e1x * e2z) * sign;
-      const fz = (e1x * e2y - e1y * e2x) * sign;
-      let q = acc + ia * 24;
-      store<f64>(q, load<f64>(q) + fx); store<f64>(q, load<f64>(q, 8) + fy, 8); store<f64>(q, load<f64>(q, 16) + fz, 16);
-      q = acc + ib * 24;
-      store<f64>(q, load<f64>(q) + fx); store<f64>(q, load<f64>(q, 8) + fy, 8); store<f64>(q, load<f64>(q, 16) + fz, 16);
-      q = acc + ic * 24;
-      store<f64>(q, load<f64>(q) + fx); store<f64>(q, load<f64>(q, 8) + fy, 8); store<f64>(q, load<f64>(q, 16) + fz, 16);
-    }
+    if (wideCodes) accumulateNormals<u32>(codes, nt, pos, acc, sign);
+    else accumulateNormals<u16>(codes, nt, pos, acc, sign);
+    const cosLon = tables + 32;
+    const sinLon = cosLon + (g << 3);
+    const cosLat = sinLon + (g << 3);
+    const sinLat = cosLat + (g << 3);
     for (let i: usize = 0; i < n; i++) {
       let x = load<f64>(acc + i * 24), y = load<f64>(acc + i * 24, 8), z = load<f64>(acc + i * 24, 16);
       // Cesium's AttributeCompression.octEncodeInRange(v, 255), which divides by the L1 norm: the sum
@@ -436,9 +755,8 @@ export function qm_encode(
       let l1 = Math.abs(x) + Math.abs(y) + Math.abs(z);
       if (!(l1 > 0) || l1 == Infinity) {
         // only degenerate faces: the ellipsoid's surface normal
-        const src = <usize>load<u32>(order + (i << 2));
-        const gx = <usize>load<u16>(vertices + (src << 2));
-        const gy = <usize>load<u16>(vertices + (src << 2), 2);
+        const gx = <usize>load<u16>(vxy + (i << 2));
+        const gy = <usize>load<u16>(vxy + (i << 2), 2);
         const cl = load<f64>(cosLat + (gy << 3));
         x = cl * load<f64>(cosLon + (gx << 3));
         y = cl * load<f64>(sinLon + (gx << 3));

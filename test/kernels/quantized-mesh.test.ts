@@ -469,6 +469,20 @@ describe('encodeQuantizedMesh on synthetic grids', () => {
     }
   });
 
+  it('1 to 9 used vertices (the kernel works on blocks of 2 and 4 vertices), degenerate triangles included', () => {
+    const g = 5;
+    const heights = wavy(g);
+    const { vertices } = fullGrid(g);
+    for (let k = 1; k <= 9; k++) {
+      // a fan over grid points 0..k-1 (row 0, then row 1), or (0, k-1, k-1)
+      const triangles = k < 3 ? Uint32Array.from([0, k - 1, k - 1]) : Uint32Array.from({ length: 3 * (k - 2) }, (_, j) => (j % 3 === 0 ? 0 : Math.floor(j / 3) + (j % 3)));
+      for (const orientation of ['kepler', 'spec'] as const) {
+        const d = decodeQuantizedMesh(encodeChecked(input({ vertices, triangles }, heights, g, ALPS, orientation, { octNormals: true })));
+        expect(d.u.length).toBe(k);
+      }
+    }
+  });
+
   it('rejects bad meshes', () => {
     const g = 3;
     const heights = new Float32Array(9);
@@ -530,6 +544,20 @@ describe('encodeQuantizedMesh on the terrain fixtures', () => {
       expect([d.u.length, d.indexBytes]).toEqual([65536, 2]);
       await checkWithLoadersGl(bytes, inp);
     }
+  }, 60_000);
+
+  it('65536 used vertices, then a triangle back at vertex 0: its 16-bit code 65536 is written as 0, the normals use vertex 0', async () => {
+    const { heights } = await fixtureGrid('pymartini_terrarium_11_385_803.png', 'terrarium');
+    const g = 256;
+    const h256 = new Float32Array(g * g);
+    for (let y = 0; y < g; y++) h256.set(heights.subarray(y * 257, y * 257 + g), y * g);
+    const full = fullGrid(g);
+    const triangles = Uint32Array.from([...full.triangles, 0, g, 1]);
+    const bytes = encodeChecked(input({ vertices: full.vertices, triangles }, h256, g, CANYON, 'kepler', { octNormals: true }));
+    const d = decodeQuantizedMesh(bytes);
+    expect([d.u.length, d.indexBytes]).toEqual([65536, 2]);
+    const lastTriangle = 92 + 6 * 65536 + 4 + 6 * (triangles.length / 3 - 1);
+    expect(new DataView(bytes.buffer, bytes.byteOffset).getUint16(lastTriangle, true)).toBe(0);
   }, 60_000);
 
   it('a fuji martini mesh (~10k vertices)', async () => {
