@@ -93,18 +93,6 @@ const UNUSED: u32 = 0xffffffff; // output index of an input vertex no triangle h
   return <i32>c - <i32>(c - 0.5 > t);
 }
 
-// Cesium's CesiumMath.toSNorm(value, 255).
-// @ts-ignore: decorator
-@inline function snorm(v: f64): u8 {
-  const c = v < -1.0 ? -1.0 : v > 1.0 ? 1.0 : v;
-  return <u8>roundHalfUp((c * 0.5 + 0.5) * 255.0);
-}
-
-// @ts-ignore: decorator
-@inline function signNotZero(v: f64): f64 {
-  return v < 0.0 ? -1.0 : 1.0;
-}
-
 // @ts-ignore: decorator
 @inline function zigZag(d: i32): u16 {
   return <u16>((d << 1) ^ (d >> 31));
@@ -583,7 +571,8 @@ function writeEdge(p: usize, list: usize, keys: usize, k: usize, g: usize, count
 }
 
 /**
- * Step (8)'s area-weighted face normals summed per vertex (acc: n x 3 f64, zeroed), the triangles read
+ * Step (8)'s area-weighted face normals summed per vertex (acc: laid out as positions, see posOf;
+ * zeroed), the triangles read
  * back from their high-water codes (C: u16 or u32). sign: -1 where uv-counter-clockwise triangles face
  * down.
  */
@@ -607,13 +596,78 @@ function accumulateNormals<C>(codes: usize, nt: usize, pos: usize, acc: usize, s
     const fx = (e1y * e2z - e1z * e2y) * sign;
     const fy = (e1z * e2x - e1x * e2z) * sign;
     const fz = (e1x * e2y - e1y * e2x) * sign;
-    let q = acc + ia * 24;
-    store<f64>(q, load<f64>(q) + fx); store<f64>(q, load<f64>(q, 8) + fy, 8); store<f64>(q, load<f64>(q, 16) + fz, 16);
-    q = acc + ib * 24;
-    store<f64>(q, load<f64>(q) + fx); store<f64>(q, load<f64>(q, 8) + fy, 8); store<f64>(q, load<f64>(q, 16) + fz, 16);
-    q = acc + ic * 24;
-    store<f64>(q, load<f64>(q) + fx); store<f64>(q, load<f64>(q, 8) + fy, 8); store<f64>(q, load<f64>(q, 16) + fz, 16);
+    let q = posOf(acc, ia);
+    store<f64>(q, load<f64>(q) + fx); store<f64>(q, load<f64>(q, 16) + fy, 16); store<f64>(q, load<f64>(q, 32) + fz, 32);
+    q = posOf(acc, ib);
+    store<f64>(q, load<f64>(q) + fx); store<f64>(q, load<f64>(q, 16) + fy, 16); store<f64>(q, load<f64>(q, 32) + fz, 32);
+    q = posOf(acc, ic);
+    store<f64>(q, load<f64>(q) + fx); store<f64>(q, load<f64>(q, 16) + fy, 16); store<f64>(q, load<f64>(q, 32) + fz, 32);
   }
+}
+
+/**
+ * Step (8)'s oct encoding of the n summed normals at acc (laid out as positions, see posOf; an odd
+ * count's last pair holds zeros in its second lane) to p, 2 bytes each: Cesium's
+ * AttributeCompression.octEncodeInRange(v, 255), which divides by the L1 norm (the sum need not be
+ * normalised first). Two vertices at a time in f64x2 lanes. (The quotients are within [-1, 1], so
+ * toSNorm's clamps never act; pmax/pmin are those clamps anyway.)
+ */
+function writeOctNormals(acc: usize, n: usize, vxy: usize, tables: usize, g: usize, p: usize): void {
+  const cosLon = tables + 32;
+  const sinLon = cosLon + (g << 3);
+  const cosLat = sinLon + (g << 3);
+  const sinLat = cosLat + (g << 3);
+  const ZERO = f64x2.splat(0), ONE = f64x2.splat(1.0), MINUS_ONE = f64x2.splat(-1.0), INF = f64x2.splat(Infinity);
+  const pairs = (n + 1) >> 1;
+  for (let k: usize = 0; k < pairs; k++) {
+    const q = acc + k * 48;
+    let x = v128.load(q), y = v128.load(q, 16), z = v128.load(q, 32);
+    let l1 = f64x2.add(f64x2.add(f64x2.abs(x), f64x2.abs(y)), f64x2.abs(z));
+    const degenerate = v128.or(v128.not(f64x2.gt(l1, ZERO)), f64x2.eq(l1, INF));
+    if (v128.any_true(degenerate)) {
+      // only degenerate faces: the ellipsoid's surface normal (not for the lane past an odd count)
+      if (i64x2.extract_lane(degenerate, 0) != 0) {
+        const gx = <usize>load<u16>(vxy + (k << 3)) << 3, gy = <usize>load<u16>(vxy + (k << 3), 2) << 3;
+        const cl = load<f64>(cosLat + gy);
+        x = f64x2.replace_lane(x, 0, cl * load<f64>(cosLon + gx));
+        y = f64x2.replace_lane(y, 0, cl * load<f64>(sinLon + gx));
+        z = f64x2.replace_lane(z, 0, load<f64>(sinLat + gy));
+      }
+      if (i64x2.extract_lane(degenerate, 1) != 0 && (k << 1) + 1 < n) {
+        const gx = <usize>load<u16>(vxy + (k << 3), 4) << 3, gy = <usize>load<u16>(vxy + (k << 3), 6) << 3;
+        const cl = load<f64>(cosLat + gy);
+        x = f64x2.replace_lane(x, 1, cl * load<f64>(cosLon + gx));
+        y = f64x2.replace_lane(y, 1, cl * load<f64>(sinLon + gx));
+        z = f64x2.replace_lane(z, 1, load<f64>(sinLat + gy));
+      }
+      l1 = f64x2.add(f64x2.add(f64x2.abs(x), f64x2.abs(y)), f64x2.abs(z));
+    }
+    let ox = f64x2.div(x, l1), oy = f64x2.div(y, l1);
+    const below = f64x2.lt(z, ZERO);
+    if (v128.any_true(below)) {
+      // folded: (1 - |oy|) * signNotZero(ox), (1 - |ox|) * signNotZero(oy)
+      const fx = f64x2.mul(f64x2.sub(ONE, f64x2.abs(oy)), v128.bitselect(MINUS_ONE, ONE, f64x2.lt(ox, ZERO)));
+      const fy = f64x2.mul(f64x2.sub(ONE, f64x2.abs(ox)), v128.bitselect(MINUS_ONE, ONE, f64x2.lt(oy, ZERO)));
+      ox = v128.bitselect(fx, ox, below);
+      oy = v128.bitselect(fy, oy, below);
+    }
+    // bytes x0 y0 x1 y1
+    const bytes = i8x16.shuffle(toSNorm(ox), toSNorm(oy), 0, 16, 4, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    if ((k << 1) + 1 < n) v128.store32_lane(p + (k << 2), bytes, 0);
+    else v128.store16_lane(p + (k << 2), bytes, 0);
+  }
+}
+
+/**
+ * Cesium's CesiumMath.toSNorm(v, 255) in both lanes, as i32 lanes 0 and 1: roundHalfUp((v * 0.5 +
+ * 0.5) * 255) after clamping v to [-1, 1].
+ */
+// @ts-ignore: decorator
+@inline function toSNorm(v: v128): v128 {
+  const half = f64x2.splat(0.5);
+  const t = f64x2.mul(f64x2.add(f64x2.mul(f64x2.pmin(f64x2.pmax(v, f64x2.splat(-1.0)), f64x2.splat(1.0)), half), half), f64x2.splat(255.0));
+  const c = f64x2.ceil(t);
+  return i32x4.trunc_sat_f64x2_s_zero(f64x2.sub(c, v128.and(f64x2.gt(f64x2.sub(c, half), t), f64x2.splat(1.0))));
 }
 
 /**
@@ -738,41 +792,13 @@ export function qm_encode(
     store<u8>(p, 1);
     store<u32>(p + 1, <u32>(n << 1));
     p += 5;
-    const acc = alloc(n * 24);
-    memory.fill(acc, 0, n * 24);
+    const acc = alloc(((n + 1) >> 1) * 48);
+    memory.fill(acc, 0, ((n + 1) >> 1) * 48);
     // uv-counter-clockwise triangles face up in spec orientation, down in kepler's (v = 0 north)
     const sign: f64 = kepler ? -1.0 : 1.0;
     if (wideCodes) accumulateNormals<u32>(codes, nt, pos, acc, sign);
     else accumulateNormals<u16>(codes, nt, pos, acc, sign);
-    const cosLon = tables + 32;
-    const sinLon = cosLon + (g << 3);
-    const cosLat = sinLon + (g << 3);
-    const sinLat = cosLat + (g << 3);
-    for (let i: usize = 0; i < n; i++) {
-      let x = load<f64>(acc + i * 24), y = load<f64>(acc + i * 24, 8), z = load<f64>(acc + i * 24, 16);
-      // Cesium's AttributeCompression.octEncodeInRange(v, 255), which divides by the L1 norm: the sum
-      // need not be normalised first
-      let l1 = Math.abs(x) + Math.abs(y) + Math.abs(z);
-      if (!(l1 > 0) || l1 == Infinity) {
-        // only degenerate faces: the ellipsoid's surface normal
-        const gx = <usize>load<u16>(vxy + (i << 2));
-        const gy = <usize>load<u16>(vxy + (i << 2), 2);
-        const cl = load<f64>(cosLat + (gy << 3));
-        x = cl * load<f64>(cosLon + (gx << 3));
-        y = cl * load<f64>(sinLon + (gx << 3));
-        z = load<f64>(sinLat + (gy << 3));
-        l1 = Math.abs(x) + Math.abs(y) + Math.abs(z);
-      }
-      let ox = x / l1;
-      let oy = y / l1;
-      if (z < 0) {
-        const tx = ox, ty = oy;
-        ox = (1.0 - Math.abs(ty)) * signNotZero(tx);
-        oy = (1.0 - Math.abs(tx)) * signNotZero(ty);
-      }
-      store<u8>(p + (i << 1), snorm(ox));
-      store<u8>(p + (i << 1), snorm(oy), 1);
-    }
+    writeOctNormals(acc, n, vxy, tables, g, p);
     p += n << 1;
   }
 
