@@ -75,7 +75,7 @@ const UNUSED: u32 = 0xffffffff; // output index of an input vertex no triangle h
 // Vertex positions (ECEF) are stored by pairs of vertices, [x0 x1 y0 y1 z0 z1] (f64): one v128 load
 // gives a coordinate of two vertices, and one vertex's coordinates stay within 48 bytes for the
 // normals' random access. Vertex i's x is at posOf(pos, i), its y 16 bytes on, its z 32. An odd
-// count's last pair repeats its vertex (see padPositions).
+// count's last pair repeats its vertex (see writeHeightsAndPositions).
 
 // @ts-ignore: decorator
 @inline function posOf(pos: usize, i: usize): usize {
@@ -572,9 +572,8 @@ function writeEdge(p: usize, list: usize, keys: usize, k: usize, g: usize, count
 
 /**
  * Step (8)'s area-weighted face normals summed per vertex (acc: laid out as positions, see posOf;
- * zeroed), the triangles read
- * back from their high-water codes (C: u16 or u32). sign: -1 where uv-counter-clockwise triangles face
- * down.
+ * zeroed), the triangles read back from their high-water codes (C: u16 or u32). sign: -1 where
+ * uv-counter-clockwise triangles face down.
  */
 function accumulateNormals<C>(codes: usize, nt: usize, pos: usize, acc: usize, sign: f64): void {
   let highest: usize = 0;
@@ -613,10 +612,6 @@ function accumulateNormals<C>(codes: usize, nt: usize, pos: usize, acc: usize, s
  * toSNorm's clamps never act; pmax/pmin are those clamps anyway.)
  */
 function writeOctNormals(acc: usize, n: usize, vxy: usize, tables: usize, g: usize, p: usize): void {
-  const cosLon = tables + 32;
-  const sinLon = cosLon + (g << 3);
-  const cosLat = sinLon + (g << 3);
-  const sinLat = cosLat + (g << 3);
   const ZERO = f64x2.splat(0), ONE = f64x2.splat(1.0), MINUS_ONE = f64x2.splat(-1.0), INF = f64x2.splat(Infinity);
   const pairs = (n + 1) >> 1;
   for (let k: usize = 0; k < pairs; k++) {
@@ -625,21 +620,12 @@ function writeOctNormals(acc: usize, n: usize, vxy: usize, tables: usize, g: usi
     let l1 = f64x2.add(f64x2.add(f64x2.abs(x), f64x2.abs(y)), f64x2.abs(z));
     const degenerate = v128.or(v128.not(f64x2.gt(l1, ZERO)), f64x2.eq(l1, INF));
     if (v128.any_true(degenerate)) {
-      // only degenerate faces: the ellipsoid's surface normal (not for the lane past an odd count)
-      if (i64x2.extract_lane(degenerate, 0) != 0) {
-        const gx = <usize>load<u16>(vxy + (k << 3)) << 3, gy = <usize>load<u16>(vxy + (k << 3), 2) << 3;
-        const cl = load<f64>(cosLat + gy);
-        x = f64x2.replace_lane(x, 0, cl * load<f64>(cosLon + gx));
-        y = f64x2.replace_lane(y, 0, cl * load<f64>(sinLon + gx));
-        z = f64x2.replace_lane(z, 0, load<f64>(sinLat + gy));
-      }
-      if (i64x2.extract_lane(degenerate, 1) != 0 && (k << 1) + 1 < n) {
-        const gx = <usize>load<u16>(vxy + (k << 3), 4) << 3, gy = <usize>load<u16>(vxy + (k << 3), 6) << 3;
-        const cl = load<f64>(cosLat + gy);
-        x = f64x2.replace_lane(x, 1, cl * load<f64>(cosLon + gx));
-        y = f64x2.replace_lane(y, 1, cl * load<f64>(sinLon + gx));
-        z = f64x2.replace_lane(z, 1, load<f64>(sinLat + gy));
-      }
+      // only degenerate faces: the ellipsoid's surface normal instead
+      const last = (k << 1) + 2 < n ? (k << 1) + 2 : n;
+      for (let i = k << 1; i < last; i++) replaceDegenerate(acc, i, vxy, tables, g);
+      x = v128.load(q);
+      y = v128.load(q, 16);
+      z = v128.load(q, 32);
       l1 = f64x2.add(f64x2.add(f64x2.abs(x), f64x2.abs(y)), f64x2.abs(z));
     }
     let ox = f64x2.div(x, l1), oy = f64x2.div(y, l1);
@@ -656,6 +642,23 @@ function writeOctNormals(acc: usize, n: usize, vxy: usize, tables: usize, g: usi
     if ((k << 1) + 1 < n) v128.store32_lane(p + (k << 2), bytes, 0);
     else v128.store16_lane(p + (k << 2), bytes, 0);
   }
+}
+
+/** The summed normal of output vertex i, if it has no direction (only degenerate faces): the ellipsoid's surface normal instead. */
+function replaceDegenerate(acc: usize, i: usize, vxy: usize, tables: usize, g: usize): void {
+  const q = posOf(acc, i);
+  const l1 = Math.abs(load<f64>(q)) + Math.abs(load<f64>(q, 16)) + Math.abs(load<f64>(q, 32));
+  if (l1 > 0 && l1 != Infinity) return;
+  const cosLon = tables + 32;
+  const sinLon = cosLon + (g << 3);
+  const cosLat = sinLon + (g << 3);
+  const sinLat = cosLat + (g << 3);
+  const x = <usize>load<u16>(vxy + (i << 2)) << 3;
+  const y = <usize>load<u16>(vxy + (i << 2), 2) << 3;
+  const cl = load<f64>(cosLat + y);
+  store<f64>(q, cl * load<f64>(cosLon + x));
+  store<f64>(q, cl * load<f64>(sinLon + x), 16);
+  store<f64>(q, load<f64>(sinLat + y), 32);
 }
 
 /**
