@@ -110,9 +110,11 @@ const UNUSED: u32 = 0xffffffff; // output index of an input vertex no triangle h
 
 // What renumber gathers for each output vertex (in output order) besides its remap entry, as 6 u32 at
 // `into`: the input's vertices and heights, gridSize, and the output arrays grid x | y << 16 (vxy),
-// u | v << 16 (vuv), height (vh). (In memory rather than arguments: they are read only on a first use,
-// and as arguments they would take registers from the loop.)
+// u | v << 16 (vuv), height (vh); then 3 f32, step (2)'s height range so far and the sum of h - h
+// (NaN once a height is NaN or infinite). (In memory rather than arguments or locals: they are used
+// only on a first use, and in the loop they would take registers.)
 const INTO_VERTICES = 0, INTO_HEIGHTS = 4, INTO_G = 8, INTO_VXY = 12, INTO_VUV = 16, INTO_VH = 20;
+const INTO_MIN = 24, INTO_MAX = 28, INTO_NAN = 32, INTO_BYTES = 36;
 
 /** Records input vertex i (u | v << 16: q) as output vertex r (see INTO_*). */
 // @ts-ignore: decorator
@@ -122,8 +124,12 @@ const INTO_VERTICES = 0, INTO_HEIGHTS = 4, INTO_G = 8, INTO_VXY = 12, INTO_VUV =
   const at = <usize>r << 2;
   store<u32>(<usize>load<u32>(into, INTO_VXY) + at, xy);
   store<u32>(<usize>load<u32>(into, INTO_VUV) + at, q);
-  const h = <usize>load<u32>(into, INTO_HEIGHTS) + ((<usize>(xy >>> 16) * <usize>load<u32>(into, INTO_G) + <usize>(xy & 0xffff)) << 2);
-  store<f32>(<usize>load<u32>(into, INTO_VH) + at, load<f32>(h));
+  const h = load<f32>(<usize>load<u32>(into, INTO_HEIGHTS) + ((<usize>(xy >>> 16) * <usize>load<u32>(into, INTO_G) + <usize>(xy & 0xffff)) << 2));
+  store<f32>(<usize>load<u32>(into, INTO_VH) + at, h);
+  // (2): the first of the least and greatest heights (the first height beats the infinities)
+  if (h < load<f32>(into, INTO_MIN)) store<f32>(into, h, INTO_MIN);
+  if (h > load<f32>(into, INTO_MAX)) store<f32>(into, h, INTO_MAX);
+  store<f32>(into, load<f32>(into, INTO_NAN) + (h - h), INTO_NAN);
 }
 
 /**
@@ -712,28 +718,26 @@ export function qm_encode(
   const vxy = alloc(maxOut << 2);
   const vuv = alloc(maxOut << 2);
   const vh = alloc(maxOut << 2);
-  const into = alloc(24);
+  const into = alloc(INTO_BYTES);
   store<u32>(into, <u32>vertices, INTO_VERTICES);
   store<u32>(into, <u32>heights, INTO_HEIGHTS);
   store<u32>(into, <u32>g, INTO_G);
   store<u32>(into, <u32>vxy, INTO_VXY);
   store<u32>(into, <u32>vuv, INTO_VUV);
   store<u32>(into, <u32>vh, INTO_VH);
+  store<f32>(into, Infinity, INTO_MIN);
+  store<f32>(into, -Infinity, INTO_MAX);
+  store<f32>(into, 0, INTO_NAN);
   const counted = wideCodes
     ? renumber<u32>(triangles, nt, nv, uv, remap, codes, into)
     : renumber<u16>(triangles, nt, nv, uv, remap, codes, into);
   if (counted < 0) return counted;
   const n = <usize>counted;
 
-  // (2) height range of the used vertices
-  let minH: f32 = 0;
-  let maxH: f32 = 0;
-  for (let i: usize = 0; i < n; i++) {
-    const h = load<f32>(vh + (i << 2));
-    if (h - h != 0) return ERR_HEIGHT;
-    if (i == 0 || h < minH) minH = h;
-    if (i == 0 || h > maxH) maxH = h;
-  }
+  // (2) height range of the used vertices (found by renumber; 0 when there are none)
+  if (load<f32>(into, INTO_NAN) != 0) return ERR_HEIGHT;
+  const minH: f32 = n > 0 ? load<f32>(into, INTO_MIN) : 0;
+  const maxH: f32 = n > 0 ? load<f32>(into, INTO_MAX) : 0;
   const lo = <f64>minH;
   const span = <f64>maxH - lo;
 
