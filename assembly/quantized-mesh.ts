@@ -312,48 +312,38 @@ function writeHeightsAndPositions(vxy: usize, vh: usize, n: usize, lo: f64, span
 
 /**
  * The indices of the first points with the least and greatest x, y and z among the n >= 1 positions
- * (as fromPoints' scan), to dst: 6 u32, xMin xMax yMin yMax zMin zMax. Each lane keeps its first
- * extreme; of the two lanes', the extreme value wins, or on a tie the lower index.
+ * (as fromPoints' scan), to dst: 6 u32, xMin xMax yMin yMax zMin zMax. One coordinate at a time (few
+ * enough values to stay in registers).
  */
 function findExtremes(pos: usize, n: usize, dst: usize): void {
-  let xMin = f64x2.splat(Infinity), xMax = f64x2.splat(-Infinity);
-  let yMin = f64x2.splat(Infinity), yMax = f64x2.splat(-Infinity);
-  let zMin = f64x2.splat(Infinity), zMax = f64x2.splat(-Infinity);
-  // positions are finite, so the first pair beats the infinities in every lane
-  let ixMin = i64x2.splat(0), ixMax = i64x2.splat(0), iyMin = i64x2.splat(0);
-  let iyMax = i64x2.splat(0), izMin = i64x2.splat(0), izMax = i64x2.splat(0);
+  axisExtremes(pos, n, 0, dst);
+  axisExtremes(pos, n, 16, dst + 8);
+  axisExtremes(pos, n, 32, dst + 16);
+}
+
+/**
+ * The indices of the first points with the least and greatest coordinate at `offset` (0: x, 16: y, 32:
+ * z; see posOf) to dst (2 u32). Each lane keeps its first extreme; of the two lanes', the extreme value
+ * wins, or on a tie the lower index. Positions are finite, so the first pair beats the infinities.
+ */
+function axisExtremes(pos: usize, n: usize, offset: usize, dst: usize): void {
+  let least = f64x2.splat(Infinity), greatest = f64x2.splat(-Infinity);
+  let iLeast = i64x2.splat(0), iGreatest = i64x2.splat(0);
   let index = i64x2(0, 1);
   const two = i64x2.splat(2);
   const pairs = (n + 1) >> 1;
   for (let k: usize = 0; k < pairs; k++) {
-    const q = pos + k * 48;
-    const x = v128.load(q), y = v128.load(q, 16), z = v128.load(q, 32);
-    let m = f64x2.lt(x, xMin);
-    xMin = v128.bitselect(x, xMin, m);
-    ixMin = v128.bitselect(index, ixMin, m);
-    m = f64x2.gt(x, xMax);
-    xMax = v128.bitselect(x, xMax, m);
-    ixMax = v128.bitselect(index, ixMax, m);
-    m = f64x2.lt(y, yMin);
-    yMin = v128.bitselect(y, yMin, m);
-    iyMin = v128.bitselect(index, iyMin, m);
-    m = f64x2.gt(y, yMax);
-    yMax = v128.bitselect(y, yMax, m);
-    iyMax = v128.bitselect(index, iyMax, m);
-    m = f64x2.lt(z, zMin);
-    zMin = v128.bitselect(z, zMin, m);
-    izMin = v128.bitselect(index, izMin, m);
-    m = f64x2.gt(z, zMax);
-    zMax = v128.bitselect(z, zMax, m);
-    izMax = v128.bitselect(index, izMax, m);
+    const v = v128.load(pos + k * 48 + offset);
+    let m = f64x2.lt(v, least);
+    least = v128.bitselect(v, least, m);
+    iLeast = v128.bitselect(index, iLeast, m);
+    m = f64x2.gt(v, greatest);
+    greatest = v128.bitselect(v, greatest, m);
+    iGreatest = v128.bitselect(index, iGreatest, m);
     index = i64x2.add(index, two);
   }
-  store<u32>(dst, laneExtreme(xMin, ixMin, false));
-  store<u32>(dst, laneExtreme(xMax, ixMax, true), 4);
-  store<u32>(dst, laneExtreme(yMin, iyMin, false), 8);
-  store<u32>(dst, laneExtreme(yMax, iyMax, true), 12);
-  store<u32>(dst, laneExtreme(zMin, izMin, false), 16);
-  store<u32>(dst, laneExtreme(zMax, izMax, true), 20);
+  store<u32>(dst, laneExtreme(least, iLeast, false));
+  store<u32>(dst, laneExtreme(greatest, iGreatest, true), 4);
 }
 
 /** Of two lanes' (value, index) extremes, the index of the least (greatest) value, the lower index on a tie. */
